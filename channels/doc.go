@@ -1,0 +1,34 @@
+// Package channels is gotree's channel layer: the message bus that joins the
+// web server, which holds participants' WebSockets, to the channels worker,
+// which runs the logic behind them.
+//
+// A [Layer] carries opaque byte messages between named channels. gotree uses
+// it for wait-page releases, auto-advance pushes and the events of every
+// WebSocket; experimenters rarely use it directly.
+//
+// # Semantics
+//
+// Every implementation holds the same rules, checked by the conformance suite
+// in package channelstest:
+//
+//   - A channel is a queue. [Layer.Send] appends a message; each message
+//     is delivered to exactly one [Layer.Receive] call, in the order sent.
+//     Several receivers may wait on one channel; they share its messages.
+//   - [Layer.NewChannel] returns a name that no other call, in this process
+//     or any other sharing the layer, returns. A WebSocket connection uses one
+//     as its reply channel.
+//   - A group is a set of channels. [Layer.GroupSend] sends a copy of the
+//     message to every member. Membership expires after the layer's group
+//     expiry unless renewed by another [Layer.GroupAdd].
+//   - A message not received within the layer's expiry (60 s by default) is
+//     dropped: pushes are hints, and a client that reconnects asks for the
+//     state anew.
+//   - A channel holds at most the layer's capacity of messages (100 by
+//     default). Send to a full channel returns [ErrFull]; nothing is dropped
+//     silently. GroupSend skips full members and reports them in a [FullError].
+//   - Every blocking call honours its context. After [Layer.Close], calls
+//     return [ErrClosed].
+//
+// [Memory] is the in-process layer, the default. Package channels/redis
+// holds a layer on Redis that any number of processes can share.
+package channels

@@ -1,0 +1,77 @@
+// Package otree is gotree's API for experimenters: the apps, pages, wait
+// pages, models, currency and session configs of a behavioural-economics
+// experiment, and [Run], which turns them into a server.
+//
+// gotree follows oTree's model, so an oTree user finds the same ideas under
+// Go names. An experiment is a main package that lists session configs and
+// calls Run:
+//
+//	func main() {
+//		otree.Run(&otree.Project{
+//			SessionConfigs: []otree.SessionConfig{{
+//				Name:                "public_goods",
+//				Apps:                []otree.Application{publicgoods.App},
+//				NumDemoParticipants: 3,
+//			}},
+//		})
+//	}
+//
+// # Apps
+//
+// An app is an [App] value bound by its type parameters to the app's own
+// Subsession, Group and Player structs. Each struct embeds gotree's base type
+// ([BaseSubsession], [BaseGroup], [BasePlayer]) and adds the app's fields:
+//
+//	type Player struct {
+//		otree.BasePlayer[Subsession, Group, Player]
+//		Contribution otree.Currency `label:"How much will you contribute?" max:"100"`
+//	}
+//
+// Every hook receives the app's own types, so p.Group() is a *Group and
+// g.Players() a []*Player, with no type assertions.
+//
+// # Fields
+//
+// A field of a Player, Group or Subsession is stored in the app's table for
+// that model. Supported types are int, int64, float64, bool, string and
+// [Currency], and pointers to them. Struct tags describe how a form shows and
+// checks a field:
+//
+//	label:"..."        the question shown next to the input
+//	min:"0" max:"100"  bounds of a numeric field; numeric fields have min 0
+//	                   unless min is given, as in oTree ("none" removes it)
+//	choices:"a,b,c"    allowed values; "value:label" pairs give labels
+//	blank:"true"       the field may be left empty
+//	widget:"radio"     radio, radiohorizontal, select, checkbox or textarea
+//	initial:"5"        the value a new row starts with
+//	maxlength:"100"    the longest string accepted (10000 by default)
+//	help:"..."         text shown under the input
+//
+// Bounds and choices that depend on the game are methods on the model named
+// after the field: ContributionMax() Currency, ContributionMin() Currency,
+// ContributionChoices() []Currency (or []Choice[Currency]), and
+// ContributionError(v Currency) string for a custom check.
+//
+// A field that a page's form edits is unset until the participant submits it
+// (or a timeout fills it): it reads as its zero value, [BasePlayer.IsSet]
+// reports false and the export shows an empty cell. Other fields start at
+// their zero value, or their initial tag, when the row is created. A pointer
+// field is nil until your code sets it, for computed values whose absence
+// must show.
+//
+// # Pages
+//
+// A page is a Go type that embeds [Page] or [WaitPage] and has any of the
+// optional methods listed in their docs: IsDisplayed, VarsForTemplate,
+// BeforeNextPage, FormFields, ErrorMessage, Timeout, AppAfterThisPage, and on
+// wait pages AfterAllPlayersArrive. Start-up checks every page and stops with
+// an error naming the app, page and field of a mistake.
+//
+// # Templates
+//
+// A page's template is the file named after its type (Contribute.html) in
+// the app's Templates file system, written for [html/template], so
+// everything is escaped. It defines the blocks "title" and "content" and
+// sees a [PageData] as dot. A page without a template file gets a generated
+// form.
+package otree

@@ -1,0 +1,207 @@
+package otree
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Run runs the command named by the program's arguments and exits: 0 on
+// success, 1 on failure, 2 on a usage mistake. It is the whole main
+// function of an experiment:
+//
+//	func main() { otree.Run(project) }
+//
+// Commands:
+//
+//	devserver [addr]     serve on addr (default localhost:8000), alias runserver
+//	test [CONFIG] [N]    play session configs with their bots and report
+//
+// Settings come from the environment, with oTree's names: DATABASE_URL,
+// PORT, OTREE_PRODUCTION, OTREE_AUTH_LEVEL, OTREE_REST_KEY.
+func Run(p *Project) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := p.Command(ctx, os.Args[1:], os.Stdout)
+	stop()
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg + "\n\n" + usage }
+
+const usage = `usage: <program> <command> [arguments]
+
+commands:
+  devserver [addr]     run the server (default localhost:8000); alias runserver
+  test [CONFIG] [N]    play session configs with their bots; all configs if none named`
+
+// Command runs one command with its arguments, writing reports to out. It
+// returns when the command is done or ctx is cancelled.
+func (p *Project) Command(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return &usageError{"no command given"}
+	}
+	switch args[0] {
+	case "devserver", "runserver":
+		return p.devserver(ctx, args[1:], out)
+	case "test", "bots":
+		return p.test(ctx, args[1:], out)
+	case "help", "-h", "--help":
+		fmt.Fprintln(out, usage)
+		return nil
+	}
+	return &usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// envOptions reads the server settings from the environment.
+func envOptions() ServerOptions {
+	prod := os.Getenv("OTREE_PRODUCTION")
+	return ServerOptions{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		Production:  prod != "" && prod != "0",
+		AuthLevel:   os.Getenv("OTREE_AUTH_LEVEL"),
+		RestKey:     os.Getenv("OTREE_REST_KEY"),
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+}
+
+func (p *Project) devserver(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("devserver", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err.Error()}
+	}
+	addr, err := listenAddr(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	opts := envOptions()
+	srv, err := NewServer(p, &opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return serve(ctx, srv.Handler(), addr, out)
+}
+
+// listenAddr turns "8000", ":8000", "host:8000" or "" (PORT, else
+// localhost:8000) into an address.
+func listenAddr(arg string) (string, error) {
+	if arg == "" {
+		if port := os.Getenv("PORT"); port != "" {
+			return "0.0.0.0:" + port, nil
+		}
+		return "localhost:8000", nil
+	}
+	if _, err := strconv.Atoi(arg); err == nil {
+		return "localhost:" + arg, nil
+	}
+	if _, _, err := net.SplitHostPort(arg); err != nil {
+		return "", &usageError{fmt.Sprintf("address %q is not a port or host:port", arg)}
+	}
+	return arg, nil
+}
+
+// serve runs an HTTP server until ctx is done, then shuts it down.
+func serve(ctx context.Context, h http.Handler, addr string, out io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(out, "gotree: serving on http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+	}
+	return nil
+}
+
+func displayAddr(a net.Addr) string {
+	s := a.String()
+	return strings.Replace(s, "127.0.0.1", "localhost", 1)
+}
+
+func (p *Project) test(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 2 {
+		return &usageError{"test takes at most a config name and a number of participants"}
+	}
+	var configs []string
+	n := 0
+	if len(args) >= 1 {
+		configs = []string{args[0]}
+	}
+	if len(args) == 2 {
+		var err error
+		if n, err = strconv.Atoi(args[1]); err != nil || n <= 0 {
+			return &usageError{fmt.Sprintf("number of participants %q is not a positive number", args[1])}
+		}
+	}
+	if configs == nil {
+		for _, c := range p.SessionConfigs {
+			configs = append(configs, c.Name)
+		}
+	}
+	return p.testConfigs(ctx, configs, n, out)
+}
+
+// testConfigs plays each config's bots on a fresh database and prints a
+// report; it fails if any bot failed.
+func (p *Project) testConfigs(ctx context.Context, configs []string, n int, out io.Writer) error {
+	dir, err := os.MkdirTemp("", "gotree-test-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	opts := envOptions()
+	opts.DatabaseURL = ""
+	opts.SQLitePath = dir + "/bots.sqlite3"
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := NewServer(p, &opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	failed := 0
+	for _, c := range configs {
+		rep, err := srv.PlayBots(ctx, c, n)
+		if err != nil {
+			return err
+		}
+		rep.Print(out)
+		failed += len(rep.Failures)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d bot failure(s)", failed)
+	}
+	fmt.Fprintln(out, "all bots passed")
+	return nil
+}

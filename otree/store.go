@@ -1,0 +1,274 @@
+package otree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// A store is the database: a pool for transactions that write and one for
+// reads. On SQLite the writer pool has one connection whose transactions
+// begin IMMEDIATE, so writers queue in Go instead of failing with
+// SQLITE_BUSY, while readers run in parallel on WAL snapshots. On Postgres
+// both are the same pool.
+type store struct {
+	w, r     *gorm.DB
+	postgres bool
+}
+
+// openStore opens DATABASE_URL, or the SQLite file path when the URL is
+// empty.
+func openStore(databaseURL, sqlitePath string) (*store, error) {
+	cfg := &gorm.Config{
+		Logger:                                   logger.Discard,
+		SkipDefaultTransaction:                   true,
+		DisableForeignKeyConstraintWhenMigrating: true,
+		PrepareStmt:                              true,
+	}
+	if databaseURL != "" {
+		if !strings.HasPrefix(databaseURL, "postgres://") &&
+			!strings.HasPrefix(databaseURL, "postgresql://") {
+			return nil, fmt.Errorf("DATABASE_URL %s: only postgres:// URLs are supported",
+				redactURL(databaseURL))
+		}
+		return openPostgres(databaseURL, cfg)
+	}
+	return openSQLite(sqlitePath, cfg)
+}
+
+func openPostgres(dsn string, cfg *gorm.Config) (*store, error) {
+	db, err := gorm.Open(postgres.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redactURL(dsn), err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(40)
+	sqlDB.SetMaxIdleConns(40)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("connect to database %s: %w", redactURL(dsn), err)
+	}
+	return &store{w: db, r: db, postgres: true}, nil
+}
+
+func openSQLite(path string, cfg *gorm.Config) (*store, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)"
+	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+pragmas+"&_txlock=immediate"), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r, err := gorm.Open(sqlite.Open("file:"+path+"?"+pragmas), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	wdb, _ := w.DB()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, _ := r.DB()
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	if err := wdb.Ping(); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return &store{w: w, r: r}, nil
+}
+
+func (s *store) close() error {
+	var errs []error
+	for _, db := range []*gorm.DB{s.w, s.r} {
+		if sqlDB, err := db.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+		if s.w == s.r {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// waitDone records that a wait page released a group (GroupID 0 when it
+// waited for all groups). Its unique key is the last guard that
+// AfterAllPlayersArrive runs once.
+type waitDone struct {
+	ID        int64 `gorm:"primaryKey"`
+	SessionID int64 `gorm:"not null;uniqueIndex:otree_wait_done_key"`
+	PageIndex int   `gorm:"not null;uniqueIndex:otree_wait_done_key"`
+	GroupID   int64 `gorm:"not null;uniqueIndex:otree_wait_done_key"`
+	CreatedAt time.Time
+}
+
+func (*waitDone) TableName() string { return "otree_wait_done" }
+
+// pageTime is one completed page, oTree's page-time log.
+type pageTime struct {
+	ID              int64 `gorm:"primaryKey"`
+	SessionID       int64 `gorm:"not null;index"`
+	ParticipantID   int64 `gorm:"not null"`
+	PageIndex       int
+	AppName         string `gorm:"size:64"`
+	PageName        string `gorm:"size:64"`
+	RoundNumber     int
+	CompletedAt     time.Time
+	TimeoutHappened bool
+	IsWaitPage      bool
+}
+
+func (*pageTime) TableName() string { return "otree_page_time" }
+
+// migrate creates or extends every table: gotree's own and each app's.
+func (s *store) migrate(apps []*appSpec) error {
+	db := s.w
+	if err := db.AutoMigrate(&Session{}, &Participant{}, &waitDone{}, &pageTime{}); err != nil {
+		return fmt.Errorf("create tables: %w", err)
+	}
+	for _, a := range apps {
+		for _, t := range []*table{a.subsession, a.group, a.player} {
+			if err := t.migrate(db); err != nil {
+				return fmt.Errorf("create table %s: %w", t.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// dropAll drops every table of gotree and of the apps.
+func (s *store) dropAll(apps []*appSpec) error {
+	names := []string{"otree_session", "otree_participant", "otree_wait_done", "otree_page_time"}
+	for _, a := range apps {
+		names = append(names, a.subsession.name, a.group.name, a.player.name)
+	}
+	for _, n := range names {
+		if err := s.w.Migrator().DropTable(n); err != nil {
+			return fmt.Errorf("drop table %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// tableKind tells the three model tables of an app apart.
+type tableKind int
+
+const (
+	subsessionTable tableKind = iota
+	groupTable
+	playerTable
+)
+
+// A table is one model table of an app.
+type table struct {
+	app    *appSpec
+	kind   tableKind
+	name   string
+	schema *modelSchema
+	sys    []string // gotree's columns, first in every select
+	cols   string   // the quoted select list
+}
+
+// System columns by table kind, in the order rows are scanned.
+var sysColumns = map[tableKind][]string{
+	subsessionTable: {"id", "session_id", "round_number"},
+	groupTable:      {"id", "session_id", "round_number", "subsession_id", "id_in_subsession"},
+	playerTable: {"id", "session_id", "round_number", "participant_id", "subsession_id",
+		"group_id", "id_in_group", "id_in_subsession", "role", "payoff"},
+}
+
+func newTable(spec *appSpec, kind tableKind, t, base reflect.Type, model string) (*table, error) {
+	ms, err := parseModel(model, t, base)
+	if err != nil {
+		return nil, err
+	}
+	tbl := &table{
+		app: spec, kind: kind, schema: ms, sys: sysColumns[kind],
+		name: spec.name + "_" + strings.ToLower(model),
+	}
+	var cols []string
+	for _, c := range tbl.sys {
+		cols = append(cols, quote(c))
+	}
+	for _, f := range ms.fields {
+		cols = append(cols, quote(f.column))
+	}
+	tbl.cols = strings.Join(cols, ", ")
+	return tbl, nil
+}
+
+func quote(ident string) string { return `"` + ident + `"` }
+
+// System column structs, migrated before the experimenter's struct adds
+// its own columns to the same table.
+type (
+	subsessionColumns struct {
+		ID          int64 `gorm:"primaryKey"`
+		SessionID   int64 `gorm:"not null;index"`
+		RoundNumber int   `gorm:"not null"`
+	}
+	groupColumns struct {
+		ID             int64 `gorm:"primaryKey"`
+		SessionID      int64 `gorm:"not null;index"`
+		RoundNumber    int   `gorm:"not null"`
+		SubsessionID   int64 `gorm:"not null;index"`
+		IDInSubsession int   `gorm:"not null"`
+	}
+	playerColumns struct {
+		ID             int64    `gorm:"primaryKey"`
+		SessionID      int64    `gorm:"not null;index"`
+		RoundNumber    int      `gorm:"not null"`
+		ParticipantID  int64    `gorm:"not null"`
+		SubsessionID   int64    `gorm:"not null"`
+		GroupID        int64    `gorm:"not null;index"`
+		IDInGroup      int      `gorm:"not null"`
+		IDInSubsession int      `gorm:"not null"`
+		Role           string   `gorm:"size:100"`
+		Payoff         Currency `gorm:"not null;default:0"`
+	}
+)
+
+func (t *table) migrate(db *gorm.DB) error {
+	var sys any
+	switch t.kind {
+	case subsessionTable:
+		sys = &subsessionColumns{}
+	case groupTable:
+		sys = &groupColumns{}
+	default:
+		sys = &playerColumns{}
+	}
+	if err := db.Table(t.name).AutoMigrate(sys); err != nil {
+		return err
+	}
+	if len(t.schema.fields) > 0 {
+		model := reflect.New(t.schema.typ).Interface()
+		if err := db.Table(t.name).AutoMigrate(model); err != nil {
+			return err
+		}
+	}
+	if t.kind == playerTable {
+		return db.Exec(fmt.Sprintf(
+			"CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (participant_id, round_number)",
+			quote(t.name+"_participant_round"), quote(t.name))).Error
+	}
+	return nil
+}

@@ -1,0 +1,603 @@
+package otree
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// A txn is one request's unit of work: the database transaction, every row
+// it loaded (each once, so hooks share pointers), and what to do after the
+// commit. A txn is used by one goroutine.
+type txn struct {
+	ctx       context.Context
+	e         *engine
+	db        *gorm.DB
+	write     bool
+	done      bool
+	sessionID int64 // the session the request works on
+
+	byID         map[rowKey]*rowState
+	players      map[playerKey]*rowState
+	subsessions  map[roundKey]*rowState
+	groupMembers map[rowKey][]any
+	roundGroups  map[roundKey][]any
+	roundPlayers map[roundKey][]any
+	states       []*rowState
+
+	participants map[int64]*Participant
+	sessions     map[int64]*Session
+	sessionParts map[int64][]*Participant
+
+	doneWaits map[waitID]bool // wait pages known to be complete
+
+	hook  string // the running hook, for errors and random seeds
+	rngs  map[string]*rand.Rand
+	after []func(ctx context.Context)
+}
+
+type rowKey struct {
+	tbl *table
+	id  int64
+}
+
+type playerKey struct {
+	app           *appSpec
+	participantID int64
+	round         int
+}
+
+type roundKey struct {
+	app       *appSpec
+	sessionID int64
+	round     int
+}
+
+// dbError carries a database error out of model navigation, which has no
+// error result; the transaction runner turns it back into an error.
+type dbError struct{ err error }
+
+// A HookError reports a panic in an experimenter's hook: which app, page and
+// hook, and the stack.
+type HookError struct {
+	Hook  string // such as "public_goods/Contribute.BeforeNextPage"
+	Value any    // the value passed to panic
+	Stack []byte
+}
+
+func (e *HookError) Error() string {
+	return fmt.Sprintf("%s: panic: %v", e.Hook, e.Value)
+}
+
+func newTxn(ctx context.Context, e *engine, db *gorm.DB, write bool) *txn {
+	return &txn{
+		ctx: ctx, e: e, db: db, write: write,
+		byID:         map[rowKey]*rowState{},
+		players:      map[playerKey]*rowState{},
+		subsessions:  map[roundKey]*rowState{},
+		groupMembers: map[rowKey][]any{},
+		roundGroups:  map[roundKey][]any{},
+		roundPlayers: map[roundKey][]any{},
+		participants: map[int64]*Participant{},
+		sessions:     map[int64]*Session{},
+		sessionParts: map[int64][]*Participant{},
+	}
+}
+
+// errRetry asks the runner to run the whole request again in a writing
+// transaction: a read-only request changed something.
+var errRetry = errors.New("otree: retry in a writing transaction")
+
+// run calls fn, turning panics from navigation and hooks into errors.
+func (t *txn) run(fn func(t *txn) error) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if de, ok := r.(dbError); ok {
+			err = de.err
+			return
+		}
+		hook := t.hook
+		if hook == "" {
+			hook = "gotree"
+		}
+		err = &HookError{Hook: hook, Value: r, Stack: debug.Stack()}
+	}()
+	return fn(t)
+}
+
+// call runs an experimenter hook, naming it for errors and random seeds.
+func (t *txn) call(hook string, fn func()) {
+	prev := t.hook
+	t.hook = hook
+	defer func() { t.hook = prev }()
+	fn()
+}
+
+// must panics with a dbError so that navigation methods, which return no
+// error, can abort the request.
+func must(err error) {
+	if err != nil {
+		panic(dbError{err})
+	}
+}
+
+// afterCommit queues fn to run once the transaction has committed.
+func (t *txn) afterCommit(fn func(ctx context.Context)) { t.after = append(t.after, fn) }
+
+// write runs fn in a writing transaction, retrying when the database
+// reports a deadlock or a serialization failure, then runs the after-commit
+// functions.
+func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
+	var t *txn
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		err = e.store.w.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+			t = newTxn(ctx, e, db, true)
+			defer func() { t.done = true }()
+			if err := t.run(fn); err != nil {
+				return err
+			}
+			return t.save()
+		})
+		if !retryable(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range t.after {
+		f(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// read runs fn without a writing transaction. If fn changes a model, it
+// runs again in a writing transaction, so that a page's VarsForTemplate may
+// store what it computes, as in oTree.
+func (e *engine) read(ctx context.Context, fn func(t *txn) error) error {
+	t := newTxn(ctx, e, e.store.r.WithContext(ctx), false)
+	err := t.run(fn)
+	t.done = true
+	if err == nil && t.dirty() {
+		err = errRetry
+	}
+	if errors.Is(err, errRetry) {
+		return e.write(ctx, fn)
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "40P01") || strings.Contains(s, "40001") ||
+		strings.Contains(s, "deadlock detected") || strings.Contains(s, "SQLITE_BUSY") ||
+		strings.Contains(s, "database is locked")
+}
+
+// dirty reports whether any loaded row or participant has changes to save.
+func (t *txn) dirty() bool {
+	for _, st := range t.states {
+		if cols, _ := st.changes(); len(cols) > 0 {
+			return true
+		}
+		if pm, ok := st.self.Interface().(playerModel); ok && *pm.payoffField() != st.payoff {
+			return true
+		}
+	}
+	for _, p := range t.participants {
+		if len(participantChanges(p)) > 0 {
+			return true
+		}
+	}
+	for _, s := range t.sessions {
+		if len(sessionChanges(s)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// save writes every change of the loaded rows, participants and sessions.
+func (t *txn) save() error {
+	for _, st := range t.states {
+		if err := t.saveRow(st); err != nil {
+			return err
+		}
+	}
+	for _, id := range sortedKeys(t.participants) {
+		if err := t.saveParticipant(t.participants[id]); err != nil {
+			return err
+		}
+	}
+	for _, s := range t.sessions {
+		if ch := sessionChanges(s); len(ch) > 0 {
+			if err := t.db.Model(s).Updates(ch).Error; err != nil {
+				return fmt.Errorf("save session %s: %w", s.Code, err)
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[int64]V) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (t *txn) saveRow(st *rowState) error {
+	cols, vals := st.changes()
+	pm, isPlayer := st.self.Interface().(playerModel)
+	if isPlayer {
+		if pay := *pm.payoffField(); pay != st.payoff {
+			cols, vals = append(cols, "payoff"), append(vals, toDriver(pay))
+			p := t.participant(pm.pcore().participantID)
+			p.st.payoffDelta = p.st.payoffDelta.Add(pay.Sub(st.payoff))
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = quote(c) + " = ?"
+	}
+	q := fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", quote(st.tbl.name), strings.Join(set, ", "))
+	if err := t.db.Exec(q, append(vals, st.self.Interface().(model).core().id)...).Error; err != nil {
+		return fmt.Errorf("save %s: %w", st.tbl.name, err)
+	}
+	st.markSaved()
+	return nil
+}
+
+// participantChanges lists the changed columns of p, except payoff deltas
+// from players, which saveParticipant adds.
+func participantChanges(p *Participant) map[string]any {
+	ch := map[string]any{}
+	st := p.st
+	if p.Label != st.label {
+		ch["label"] = p.Label
+	}
+	if v := jsonString(p.Vars); v != st.vars {
+		ch["vars"] = p.Vars
+	}
+	if p.Payoff != st.payoff || !st.payoffDelta.IsZero() {
+		ch["payoff"] = nil // computed in saveParticipant
+	}
+	for col := range st.progressCols {
+		ch[col] = progressValue(p, col)
+	}
+	return ch
+}
+
+func (t *txn) saveParticipant(p *Participant) error {
+	ch := participantChanges(p)
+	if len(ch) == 0 {
+		return nil
+	}
+	if _, ok := ch["payoff"]; ok {
+		// Apply the change as a delta, so concurrent changes to the same
+		// participant's payoff from other groups' hooks add up.
+		delta := p.Payoff.Sub(p.st.payoff).Add(p.st.payoffDelta)
+		ch["payoff"] = gorm.Expr("payoff + ?", toDriver(delta))
+		p.Payoff = p.st.payoff.Add(delta)
+	}
+	if err := t.db.Model(&Participant{}).Where("id = ?", p.ID).Updates(ch).Error; err != nil {
+		return fmt.Errorf("save participant %s: %w", p.Code, err)
+	}
+	p.st.payoff, p.st.payoffDelta = p.Payoff, Currency{}
+	p.st.label, p.st.vars = p.Label, jsonString(p.Vars)
+	p.st.progressCols = nil
+	return nil
+}
+
+func sessionChanges(s *Session) map[string]any {
+	ch := map[string]any{}
+	if s.Label != s.st.label {
+		ch["label"] = s.Label
+	}
+	if s.Comment != s.st.comment {
+		ch["comment"] = s.Comment
+	}
+	if v := jsonString(s.Vars); v != s.st.vars {
+		ch["vars"] = s.Vars
+		s.st.vars = v
+	}
+	return ch
+}
+
+// progressValue returns the value of a progress column of p.
+func progressValue(p *Participant, col string) any {
+	switch col {
+	case "page_index":
+		return p.PageIndex
+	case "max_page_index":
+		return p.MaxPageIndex
+	case "current_app":
+		return p.CurrentApp
+	case "current_page":
+		return p.CurrentPage
+	case "round_number":
+		return p.RoundNumber
+	case "on_wait_page":
+		return p.OnWaitPage
+	case "last_page_at":
+		return p.LastPageAt
+	case "expiry_page":
+		return p.ExpiryPage
+	case "expiry_at":
+		return p.ExpiryAt
+	case "visited":
+		return p.Visited
+	case "time_started":
+		return p.TimeStarted
+	}
+	panic("otree: unknown progress column " + col)
+}
+
+// setProgress marks progress columns of p as changed by gotree.
+func (p *Participant) setProgress(cols ...string) {
+	if p.st.progressCols == nil {
+		p.st.progressCols = map[string]bool{}
+	}
+	for _, c := range cols {
+		p.st.progressCols[c] = true
+	}
+}
+
+// adopt starts tracking a participant loaded by this txn.
+func (t *txn) adopt(p *Participant) *Participant {
+	if old := t.participants[p.ID]; old != nil {
+		return old
+	}
+	p.st = &participantState{tx: t, payoff: p.Payoff, label: p.Label, vars: jsonString(p.Vars)}
+	t.participants[p.ID] = p
+	if t.sessionID == 0 {
+		t.sessionID = p.SessionID
+	}
+	return p
+}
+
+// participant returns the participant with the given ID.
+func (t *txn) participant(id int64) *Participant {
+	if p := t.participants[id]; p != nil {
+		return p
+	}
+	var p Participant
+	must(t.db.Where("id = ?", id).Take(&p).Error)
+	return t.adopt(&p)
+}
+
+// participantByCode loads a participant by code; with lock, the row stays
+// locked until the transaction ends (a no-op on SQLite, whose writer holds
+// the database). It returns nil for an unknown code.
+func (t *txn) participantByCode(code string, lock bool) (*Participant, error) {
+	var p Participant
+	q := t.db.Where("code = ?", code)
+	if lock && t.e.store.postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load participant: %w", err)
+	}
+	return t.adopt(&p), nil
+}
+
+// lockParticipant re-reads a participant under a row lock, for changing
+// another participant's progress. Unsaved changes to it are kept.
+func (t *txn) lockParticipant(id int64) *Participant {
+	p := t.participant(id)
+	if !t.e.store.postgres {
+		return p
+	}
+	var fresh Participant
+	must(t.db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&fresh).Error)
+	if len(p.st.progressCols) == 0 {
+		p.PageIndex, p.OnWaitPage = fresh.PageIndex, fresh.OnWaitPage
+		p.ExpiryPage, p.ExpiryAt = fresh.ExpiryPage, fresh.ExpiryAt
+		p.CurrentApp, p.CurrentPage, p.RoundNumber = fresh.CurrentApp, fresh.CurrentPage, fresh.RoundNumber
+	}
+	return p
+}
+
+// sessionByID returns the session with the given ID.
+func (t *txn) sessionByID(id int64) *Session {
+	if s := t.sessions[id]; s != nil {
+		return s
+	}
+	var s Session
+	must(t.db.Where("id = ?", id).Take(&s).Error)
+	return t.adoptSession(&s)
+}
+
+// adoptSession starts tracking a session loaded by this txn.
+func (t *txn) adoptSession(s *Session) *Session {
+	if old := t.sessions[s.ID]; old != nil {
+		return old
+	}
+	s.st = &sessionState{tx: t, label: s.Label, comment: s.Comment, vars: jsonString(s.Vars)}
+	t.sessions[s.ID] = s
+	if t.sessionID == 0 {
+		t.sessionID = s.ID
+	}
+	return s
+}
+
+// sessionParticipants returns the session's participants by IDInSession.
+func (t *txn) sessionParticipants(sessionID int64) []*Participant {
+	if list, ok := t.sessionParts[sessionID]; ok {
+		return list
+	}
+	var rows []*Participant
+	must(t.db.Where("session_id = ?", sessionID).Order("id_in_session").Find(&rows).Error)
+	for i, p := range rows {
+		rows[i] = t.adopt(p)
+	}
+	t.sessionParts[sessionID] = rows
+	return rows
+}
+
+// query loads the rows of tbl matching where, reusing rows already loaded.
+func (t *txn) query(tbl *table, where string, args ...any) []any {
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", tbl.cols, quote(tbl.name), where)
+	rows, err := t.db.Raw(q, args...).Rows()
+	must(err)
+	defer rows.Close()
+	n := len(tbl.sys) + len(tbl.schema.fields)
+	vals, ptrs := make([]any, n), make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []any
+	for rows.Next() {
+		must(rows.Scan(ptrs...))
+		id, err := toInt64(vals[0])
+		must(err)
+		if st := t.byID[rowKey{tbl, id}]; st != nil {
+			out = append(out, st.self.Interface())
+			continue
+		}
+		st, err := t.newModel(tbl, vals)
+		must(err)
+		t.track(st)
+		out = append(out, st.self.Interface())
+	}
+	must(rows.Err())
+	return out
+}
+
+// track adds a freshly loaded row to the identity maps.
+func (t *txn) track(st *rowState) {
+	m := st.self.Interface().(model)
+	c := m.core()
+	t.byID[rowKey{st.tbl, c.id}] = st
+	t.states = append(t.states, st)
+	switch st.tbl.kind {
+	case playerTable:
+		pc := m.(playerModel).pcore()
+		t.players[playerKey{st.tbl.app, pc.participantID, c.round}] = st
+	case subsessionTable:
+		t.subsessions[roundKey{st.tbl.app, c.sessionID, c.round}] = st
+	}
+}
+
+func (t *txn) one(tbl *table, what string, where string, args ...any) any {
+	list := t.query(tbl, where, args...)
+	if len(list) != 1 {
+		must(fmt.Errorf("%s: found %d rows of %s, want 1", what, len(list), tbl.name))
+	}
+	return list[0]
+}
+
+// player returns the participant's player in a round of app.
+func (t *txn) player(app *appSpec, participantID int64, round int) any {
+	if st := t.players[playerKey{app, participantID, round}]; st != nil {
+		return st.self.Interface()
+	}
+	return t.one(app.player, "player", "participant_id = ? AND round_number = ?",
+		participantID, round)
+}
+
+// groupByID returns a group of app by row ID.
+func (t *txn) groupByID(app *appSpec, id int64) any {
+	if st := t.byID[rowKey{app.group, id}]; st != nil {
+		return st.self.Interface()
+	}
+	return t.one(app.group, "group", "id = ?", id)
+}
+
+// subsession returns app's subsession of a round in the current session.
+func (t *txn) subsession(app *appSpec, round int) any {
+	sid := t.sessionOf()
+	if st := t.subsessions[roundKey{app, sid, round}]; st != nil {
+		return st.self.Interface()
+	}
+	return t.one(app.subsession, "subsession", "session_id = ? AND round_number = ?", sid, round)
+}
+
+// sessionOf returns the ID of the session the request works on.
+func (t *txn) sessionOf() int64 {
+	if t.sessionID == 0 {
+		panic("otree: no session loaded")
+	}
+	return t.sessionID
+}
+
+// groupPlayers returns the players of a group by IDInGroup.
+func (t *txn) groupPlayers(app *appSpec, groupID int64) []any {
+	key := rowKey{app.group, groupID}
+	if list, ok := t.groupMembers[key]; ok {
+		return list
+	}
+	list := t.query(app.player, "group_id = ? ORDER BY id_in_group", groupID)
+	t.groupMembers[key] = list
+	return list
+}
+
+// subsessionGroups returns a round's groups by IDInSubsession.
+func (t *txn) subsessionGroups(app *appSpec, round int) []any {
+	key := roundKey{app, t.sessionOf(), round}
+	if list, ok := t.roundGroups[key]; ok {
+		return list
+	}
+	list := t.query(app.group, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
+		key.sessionID, round)
+	t.roundGroups[key] = list
+	return list
+}
+
+// subsessionPlayers returns a round's players by IDInSubsession.
+func (t *txn) subsessionPlayers(app *appSpec, round int) []any {
+	key := roundKey{app, t.sessionOf(), round}
+	if list, ok := t.roundPlayers[key]; ok {
+		return list
+	}
+	list := t.query(app.player, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
+		key.sessionID, round)
+	t.roundPlayers[key] = list
+	return list
+}
+
+// rand returns the random source for the running hook at a place in the
+// session. Its seed hashes the session's seed with the place and the hook,
+// so draws in one place never shift those in another.
+func (t *txn) rand(app *appSpec, round int, kind string, id int64) *rand.Rand {
+	s := t.sessionByID(t.sessionOf())
+	key := fmt.Sprintf("%d|%s|%d|%s|%d|%s", s.Seed, app.name, round, kind, id, t.hook)
+	if r := t.rngs[key]; r != nil {
+		return r
+	}
+	sum := sha256.Sum256([]byte(key))
+	r := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(sum[:8]),
+		binary.LittleEndian.Uint64(sum[8:16])))
+	if t.rngs == nil {
+		t.rngs = map[string]*rand.Rand{}
+	}
+	t.rngs[key] = r
+	return r
+}

@@ -1,0 +1,174 @@
+package otree
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/gotree/gotree/channels"
+)
+
+// A socketEvent is what the web server puts on the channel layer for each
+// WebSocket that opens or closes; the channels worker acts on it.
+type socketEvent struct {
+	Type        string `json:"type"`  // "connect" or "disconnect"
+	Route       string `json:"route"` // "wait_page" or "auto_advance"
+	Reply       string `json:"reply"` // the socket's reply channel
+	Participant string `json:"participant_code"`
+	Page        int    `json:"page_index"`
+}
+
+// serveSocket accepts a WebSocket on route and relays what the channels
+// worker sends to its reply channel until either side closes.
+func (e *engine) serveSocket(route string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		page, err := strconv.Atoi(r.URL.Query().Get("page_index"))
+		code := r.URL.Query().Get("participant_code")
+		if err != nil || code == "" {
+			http.Error(w, "participant_code and page_index are required", http.StatusBadRequest)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := c.CloseRead(r.Context())
+		reply, err := e.layer.NewChannel(ctx, "ws.")
+		if err != nil {
+			c.Close(websocket.StatusInternalError, "channel layer unavailable")
+			return
+		}
+		ev := socketEvent{Route: route, Reply: reply, Participant: code, Page: page}
+		e.sendEvent(ctx, ev, "connect")
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			e.sendEvent(ctx, ev, "disconnect")
+		}()
+		e.relay(ctx, c, reply)
+	}
+}
+
+// relay writes messages from the reply channel to the socket.
+func (e *engine) relay(ctx context.Context, c *websocket.Conn, reply string) {
+	for {
+		msg, err := e.layer.Receive(ctx, reply)
+		if err != nil {
+			return
+		}
+		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+			return
+		}
+	}
+}
+
+func (e *engine) sendEvent(ctx context.Context, ev socketEvent, typ string) {
+	ev.Type = typ
+	b, _ := json.Marshal(ev)
+	if err := e.layer.Send(ctx, eventsChannel, b); err != nil && ctx.Err() == nil {
+		e.log.Warn("send socket event", "type", typ, "route", ev.Route, "err", err)
+	}
+}
+
+// runWorker consumes socket events until ctx is done. Several may run at
+// once, in this process or others sharing the channel layer.
+func (e *engine) runWorker(ctx context.Context) {
+	for {
+		msg, err := e.layer.Receive(ctx, eventsChannel)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, channels.ErrClosed) {
+				return
+			}
+			e.log.Warn("receive socket event", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		e.handleEvent(ctx, msg)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// handleEvent joins or leaves the socket's group, and on connect sends the
+// state at once if the socket's page is already out of date.
+func (e *engine) handleEvent(ctx context.Context, msg []byte) {
+	var ev socketEvent
+	if err := json.Unmarshal(msg, &ev); err != nil || ev.Reply == "" {
+		e.log.Warn("bad socket event", "err", err)
+		return
+	}
+	group, now, err := e.socketState(ctx, ev)
+	if err != nil {
+		e.log.Warn("socket event", "route", ev.Route, "participant", ev.Participant, "err", err)
+		return
+	}
+	if ev.Type == "disconnect" {
+		if group != "" {
+			_ = e.layer.GroupDiscard(ctx, group, ev.Reply)
+		}
+		return
+	}
+	if group != "" {
+		if err := e.layer.GroupAdd(ctx, group, ev.Reply); err != nil {
+			e.log.Warn("join socket group", "group", group, "err", err)
+		}
+	}
+	if now != nil {
+		if err := e.layer.Send(ctx, ev.Reply, now); err != nil {
+			e.log.Warn("send socket state", "err", err)
+		}
+	}
+}
+
+// socketState returns the group a socket belongs to, and the message to
+// send it at once if its page is already out of date.
+func (e *engine) socketState(ctx context.Context, ev socketEvent) (group string, now []byte, err error) {
+	err = e.read(ctx, func(t *txn) error {
+		group, now = "", nil
+		p, err := t.participantByCode(ev.Participant, false)
+		if err != nil || p == nil {
+			return errors.Join(err, errors.New("unknown participant"))
+		}
+		switch ev.Route {
+		case "auto_advance":
+			group = participantGroup(p.Code)
+			if p.PageIndex != ev.Page {
+				now = autoAdvancedMessage
+			}
+		case "wait_page":
+			group, now, err = e.waitSocketState(t, p, ev.Page)
+		}
+		return err
+	})
+	return group, now, err
+}
+
+func (e *engine) waitSocketState(t *txn, p *Participant, page int) (string, []byte, error) {
+	k, err := e.kindFor(t, p.SessionID)
+	if err != nil {
+		return "", nil, err
+	}
+	s, ok := k.stepAt(page)
+	if !ok || !s.page.isWait() {
+		return "", readyMessage, nil
+	}
+	key := waitKey(s, t.player(s.app, p.ID, s.round))
+	group := waitGroupName(p.SessionID, page, key)
+	if p.PageIndex != page || t.waitDone(p.SessionID, page, key) {
+		return group, readyMessage, nil
+	}
+	return group, nil, nil
+}

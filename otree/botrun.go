@@ -176,13 +176,13 @@ type botRun struct {
 	id     int
 	fail   func(*BotError)
 
-	app      *appSpec
-	round    int
-	caseName string
+	app        *appSpec
+	round      int
+	caseName   string
 	path       string // the current page's path
 	html       string
 	lastHeader http.Header
-	t        *txn // read context for Player and Participant
+	t          *txn // read context for Player and Participant
 }
 
 func (r *botRun) play() {

@@ -60,8 +60,8 @@ func (e *engine) demoIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	type entry struct {
 		Name, DisplayName, Doc, Apps string
-		Participants              int
-		Params                    []string
+		Participants                 int
+		Params                       []string
 	}
 	var list []entry
 	for _, c := range e.project.SessionConfigs {

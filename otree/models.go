@@ -92,8 +92,8 @@ type BasePlayer[S, G, P any] struct {
 	Payoff Currency
 }
 
-func (b *BasePlayer[S, G, P]) core() *rowCore        { return &b.pc.rowCore }
-func (b *BasePlayer[S, G, P]) pcore() *playerCore    { return &b.pc }
+func (b *BasePlayer[S, G, P]) core() *rowCore         { return &b.pc.rowCore }
+func (b *BasePlayer[S, G, P]) pcore() *playerCore     { return &b.pc }
 func (b *BasePlayer[S, G, P]) payoffField() *Currency { return &b.Payoff }
 
 // IDInGroup returns the player's position in its group, from 1.
@@ -189,7 +189,7 @@ type BaseGroup[S, G, P any] struct {
 	gc groupCore
 }
 
-func (b *BaseGroup[S, G, P]) core() *rowCore     { return &b.gc.rowCore }
+func (b *BaseGroup[S, G, P]) core() *rowCore    { return &b.gc.rowCore }
 func (b *BaseGroup[S, G, P]) gcore() *groupCore { return &b.gc }
 
 // IDInSubsession returns the group's number in its round, from 1.

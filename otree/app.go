@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -114,6 +115,10 @@ func (a *App[S, G, P]) build() (*appSpec, error) {
 	if !appNameRE.MatchString(a.Name) {
 		return nil, fmt.Errorf("Name %q must be lower case letters, digits and underscores, "+
 			"starting with a letter", a.Name)
+	}
+	if a.Name == "pg" || strings.HasPrefix(a.Name, "pg_") || a.Name == "otree" {
+		return nil, fmt.Errorf("Name %q is reserved: its tables would clash with the "+
+			"database's or gotree's own", a.Name)
 	}
 	if a.PlayersPerGroup < 0 || a.NumRounds < 0 {
 		return nil, fmt.Errorf("PlayersPerGroup and NumRounds may not be negative")

@@ -54,9 +54,9 @@ func (e *engine) apiCreateSession(w http.ResponseWriter, r *http.Request) {
 			"error": "num_participants must be a positive number"})
 		return
 	}
-	s, err := e.createSession(r.Context(), sessionOptions{
-		config: req.Config, numParticipants: req.N, label: req.Label, roomName: req.Room,
-		modified: req.Modified,
+	s, err := e.createSession(r.Context(), SessionOptions{
+		Config: req.Config, Participants: req.N, Label: req.Label, Params: req.Modified,
+		roomName: req.Room,
 	})
 	var ce *ConfigError
 	if errors.As(err, &ce) {

@@ -99,7 +99,7 @@ func caseName(a *appSpec, ci int) string {
 }
 
 func (s *Server) playCase(ctx context.Context, k *sessionKind, n, ci int, base string) (BotSession, []*BotError, error) {
-	sess, err := s.e.createSession(ctx, sessionOptions{config: k.Name, numParticipants: n, isBot: true})
+	sess, err := s.e.createSession(ctx, SessionOptions{Config: k.Name, Participants: n, isBot: true})
 	if err != nil {
 		return BotSession{}, nil, err
 	}

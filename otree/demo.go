@@ -100,7 +100,7 @@ func (e *engine) createDemo(w http.ResponseWriter, r *http.Request) {
 	if !e.demoAllowed(w) {
 		return
 	}
-	s, err := e.createSession(r.Context(), sessionOptions{config: r.PathValue("config"), isDemo: true})
+	s, err := e.createSession(r.Context(), SessionOptions{Config: r.PathValue("config"), Demo: true})
 	var ce *ConfigError
 	if errors.As(err, &ce) {
 		e.message(w, http.StatusNotFound, "No such session config", ce.Msg)

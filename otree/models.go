@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"unsafe"
 )
 
 // rowCore holds the columns every model row has, and its link to the request
@@ -54,22 +53,42 @@ func (c *rowCore) state() *rowState {
 	return c.st
 }
 
-// isSet reports whether the field at ptr, which must point into the model
-// at self, holds a value.
-func (c *rowCore) isSet(ptr any) bool {
+// field finds the field that ptr, a pointer into the model, points to.
+func (c *rowCore) field(ptr any, method string) (*rowState, *fieldSpec) {
 	st := c.state()
 	pv := reflect.ValueOf(ptr)
 	if pv.Kind() != reflect.Pointer {
-		panic("otree: IsSet needs a pointer to a field, such as &p.Contribution")
+		panic(fmt.Sprintf("otree: %s needs a pointer to a field, such as &p.Contribution", method))
 	}
 	off := pv.Pointer() - st.self.Pointer()
-	for i, f := range st.tbl.schema.fields {
+	for _, f := range st.tbl.schema.fields {
 		sf := st.tbl.schema.typ.FieldByIndex(f.index)
 		if sf.Offset == off && sf.Type == pv.Type().Elem() {
-			return st.isSet(i)
+			return st, f
 		}
 	}
-	panic(fmt.Sprintf("otree: IsSet: %s has no field at that address", st.tbl.schema.name))
+	panic(fmt.Sprintf("otree: %s: %s has no field at that address", method, st.tbl.schema.name))
+}
+
+// isSet reports whether the field at ptr holds a value.
+func (c *rowCore) isSet(ptr any) bool {
+	st, f := c.field(ptr, "IsSet")
+	return st.isSet(f.pos)
+}
+
+// fieldDisplay returns the label of the field's value among its choices.
+func (c *rowCore) fieldDisplay(ptr any) string {
+	st, f := c.field(ptr, "FieldDisplay")
+	if !st.isSet(f.pos) {
+		return ""
+	}
+	x := f.get(st.self.Elem())
+	for _, ch := range f.rulesFor(st.self).choices {
+		if compare(ch.value, x) == 0 {
+			return ch.label
+		}
+	}
+	return display(x)
 }
 
 // A BasePlayer is embedded in an app's Player struct. Its type parameters
@@ -175,6 +194,11 @@ func (b *BasePlayer[S, G, P]) InAllRounds() []*P { return b.InRounds(1, b.pc.rou
 // participant submits it.
 func (b *BasePlayer[S, G, P]) IsSet(field any) bool { return b.pc.isSet(field) }
 
+// FieldDisplay returns the label of the field's value among its choices,
+// as in p.FieldDisplay(&p.Cooperate), or the value itself if it has no
+// choices; "" if the field is unset.
+func (b *BasePlayer[S, G, P]) FieldDisplay(field any) string { return b.pc.fieldDisplay(field) }
+
 // Rand returns the random source of the running hook. Its draws depend only
 // on the session's seed and on where the hook runs (app, round, page and
 // player), so a session created with the same seed draws the same numbers.
@@ -240,6 +264,9 @@ func (b *BaseGroup[S, G, P]) Session() *Session {
 // IsSet reports whether the field that field points to has been given a
 // value, as in g.IsSet(&g.SentAmount).
 func (b *BaseGroup[S, G, P]) IsSet(field any) bool { return b.gc.isSet(field) }
+
+// FieldDisplay returns the label of the field's value among its choices.
+func (b *BaseGroup[S, G, P]) FieldDisplay(field any) string { return b.gc.fieldDisplay(field) }
 
 // InRound returns the group of round n made of the same participants. It
 // panics if they were not one group in round n: after regrouping, a group's
@@ -382,6 +409,3 @@ func others[P any](list []any, selfID int64) []*P {
 	}
 	return out
 }
-
-// selfPointer returns the address of the struct that embeds a base type.
-func selfPointer(v reflect.Value) unsafe.Pointer { return v.UnsafePointer() }

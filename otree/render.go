@@ -86,6 +86,18 @@ func (d *PageData) FieldError(name string) string {
 	return ""
 }
 
+// Display returns the label of a Player field's stored value among its
+// choices, as oTree's field_display: {{.Display "Cooperate"}}.
+func (d *PageData) Display(name string) (string, error) {
+	st := d.Player.(model).core().st
+	f := st.tbl.schema.byName[name]
+	if f == nil {
+		return "", fmt.Errorf("Player has no field %s", name)
+	}
+	ptr := st.self.Elem().FieldByIndex(f.index).Addr().Interface()
+	return d.Player.(model).core().fieldDisplay(ptr), nil
+}
+
 // NextButton renders the button that submits the page.
 func (d *PageData) NextButton() template.HTML {
 	return `<button type="submit" class="otree-btn-next">Next</button>`

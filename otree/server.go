@@ -177,10 +177,9 @@ func (s *Server) Close() error {
 	return err
 }
 
-// CreateSession creates a session of the named config with n participants
-// (0 for the config's demo size) and returns its code.
-func (s *Server) CreateSession(ctx context.Context, config string, n int) (string, error) {
-	sess, err := s.e.createSession(ctx, sessionOptions{config: config, numParticipants: n})
+// CreateSession creates a session and returns its code.
+func (s *Server) CreateSession(ctx context.Context, o SessionOptions) (string, error) {
+	sess, err := s.e.createSession(ctx, o)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}

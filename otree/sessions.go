@@ -13,16 +13,31 @@ import (
 	"time"
 )
 
-// sessionOptions are the choices made when creating a session.
-type sessionOptions struct {
-	config          string
-	numParticipants int // 0 means the config's demo size
-	label           string
-	roomName        string
-	isDemo          bool
-	isBot           bool
-	modified        map[string]any // overrides of config params
-	seed            *int64
+// SessionOptions describe a session to create.
+type SessionOptions struct {
+	// Config names the session config.
+	Config string
+
+	// Participants is the number of participants; 0 means the config's
+	// NumDemoParticipants. It must be a multiple of every app's group size.
+	Participants int
+
+	// Label is a name for the session in the admin pages and exports.
+	Label string
+
+	// Params override the config's parameters of the same names; each
+	// value is converted to the type of the value it replaces.
+	Params map[string]any
+
+	// Seed seeds the session's random draws; nil draws a seed. The seed is
+	// stored with the session, so a session can be replayed.
+	Seed *int64
+
+	// Demo marks a session created from the demo page.
+	Demo bool
+
+	roomName string
+	isBot    bool
 }
 
 // A ConfigError reports a session that cannot be created as asked: an
@@ -33,12 +48,12 @@ func (e *ConfigError) Error() string { return "otree: " + e.Msg }
 
 // createSession creates a session with its participants and every app's
 // rows, runs CreatingSession hooks, and returns the session's code.
-func (e *engine) createSession(ctx context.Context, o sessionOptions) (*Session, error) {
-	k := e.kinds[o.config]
+func (e *engine) createSession(ctx context.Context, o SessionOptions) (*Session, error) {
+	k := e.kinds[o.Config]
 	if k == nil {
-		return nil, &ConfigError{fmt.Sprintf("no session config named %q", o.config)}
+		return nil, &ConfigError{fmt.Sprintf("no session config named %q", o.Config)}
 	}
-	n := o.numParticipants
+	n := o.Participants
 	if n == 0 {
 		n = k.NumDemoParticipants
 	}
@@ -46,7 +61,7 @@ func (e *engine) createSession(ctx context.Context, o sessionOptions) (*Session,
 		return nil, &ConfigError{fmt.Sprintf("session config %s needs a positive multiple of %d "+
 			"participants, not %d", k.Name, k.lcm, n)}
 	}
-	params, err := overrideParams(k.params, o.modified)
+	params, err := overrideParams(k.params, o.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +109,13 @@ func convertLike(old, v any) (any, error) {
 	return nil, fmt.Errorf("cannot be changed (it is a %T)", old)
 }
 
-func (t *txn) createSession(k *sessionKind, o sessionOptions, n int, params map[string]any) (*Session, error) {
+func (t *txn) createSession(k *sessionKind, o SessionOptions, n int, params map[string]any) (*Session, error) {
 	seed := randomInt63()
-	if o.seed != nil {
-		seed = *o.seed
+	if o.Seed != nil {
+		seed = *o.Seed
 	}
 	s := &Session{
-		Code: randomCode(8), ConfigName: k.Name, Label: o.label, IsDemo: o.isDemo,
+		Code: randomCode(8), ConfigName: k.Name, Label: o.Label, IsDemo: o.Demo,
 		NumParticipants: n, Vars: map[string]any{}, Seed: seed, Params: params,
 		AnonCode: randomCode(10), RoomName: o.roomName, CreatedAt: time.Now(),
 	}

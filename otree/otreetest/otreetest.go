@@ -171,6 +171,13 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// Reuse returns a Database that is the database of an earlier test server,
+// to start another server on the same data (as after a restart).
+func Reuse(db Database, s *Server) Database {
+	db.open = func(testing.TB) (string, string) { return s.DatabaseURL, s.SQLitePath }
+	return db
+}
+
 // Databases returns the databases a suite should run on: SQLite always,
 // and Postgres (see [Postgres]).
 func Databases() []Database { return []Database{SQLite, Postgres} }

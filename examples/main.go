@@ -8,24 +8,51 @@
 package main
 
 import (
+	"github.com/gotree/gotree/examples/bargaining"
+	"github.com/gotree/gotree/examples/cournot"
+	"github.com/gotree/gotree/examples/dictator"
+	"github.com/gotree/gotree/examples/guess_two_thirds"
+	"github.com/gotree/gotree/examples/matching_pennies"
 	"github.com/gotree/gotree/examples/payment_info"
+	"github.com/gotree/gotree/examples/prisoner"
+	"github.com/gotree/gotree/examples/public_goods"
 	"github.com/gotree/gotree/examples/public_goods_simple"
+	"github.com/gotree/gotree/examples/survey"
+	"github.com/gotree/gotree/examples/trust"
+	"github.com/gotree/gotree/examples/trust_simple"
 	"github.com/gotree/gotree/otree"
 )
 
 func main() { otree.Run(Project) }
 
-// Project lists the example session configs.
+// Project lists the example session configs: one per game, each followed
+// by the payment page.
 var Project = &otree.Project{
 	DemoPageTitle: "gotree examples",
 	DemoPageIntro: "Each config below is a classic game. Create a demo session, then open " +
 		"each participant's link in its own browser tab.",
 	SessionConfigs: []otree.SessionConfig{
-		{
-			Name:                "public_goods_simple",
-			DisplayName:         "Public goods (simple version from the tutorial)",
-			Apps:                []otree.Application{publicgoodssimple.App, paymentinfo.App},
-			NumDemoParticipants: 3,
-		},
+		game("public_goods_simple", "Public goods (simple version from the tutorial)", 3,
+			publicgoodssimple.App),
+		game("public_goods", "Public goods", 3, publicgoods.App),
+		game("trust", "Trust game", 2, trust.App),
+		game("trust_simple", "Trust game (simple version from the tutorial)", 2, trustsimple.App),
+		game("prisoner", "Prisoner's dilemma", 2, prisoner.App),
+		game("guess_two_thirds", "Guess two thirds of the average", 3, guesstwothirds.App),
+		game("matching_pennies", "Matching pennies", 2, matchingpennies.App),
+		game("cournot", "Cournot competition", 2, cournot.App),
+		game("dictator", "Dictator game", 2, dictator.App),
+		game("survey", "Survey", 1, survey.App),
+		game("bargaining", "Bargaining (Nash demand game)", 2, bargaining.App),
 	},
+}
+
+// game returns the session config that plays app and then the payment page.
+func game(name, display string, participants int, app otree.Application) otree.SessionConfig {
+	return otree.SessionConfig{
+		Name:                name,
+		DisplayName:         display,
+		Apps:                []otree.Application{app, paymentinfo.App},
+		NumDemoParticipants: participants,
+	}
 }

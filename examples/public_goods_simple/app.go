@@ -62,11 +62,5 @@ var App = &otree.App[Subsession, Group, Player]{
 	Pages:           []otree.AnyPage{Contribute{}, ResultsWaitPage{}, Results{}},
 	Templates:       templates,
 	Bot:             playRound,
-}
-
-// playRound contributes 1 point, as oTree's bot for this game does.
-func playRound(b *otree.Bot[Player]) {
-	b.Submit(Contribute{}, otree.Values{"Contribution": 1})
-	b.Expect(b.Player().Payoff, otree.Cu(101))
-	b.Submit(Results{})
+	BotCases:        []string{"ones", "all_in", "nothing", "mixed", "one_point", "thirds"},
 }

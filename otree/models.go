@@ -204,7 +204,7 @@ func (b *BasePlayer[S, G, P]) FieldDisplay(field any) string { return b.pc.field
 // player), so a session created with the same seed draws the same numbers.
 func (b *BasePlayer[S, G, P]) Rand() *rand.Rand {
 	st := b.pc.state()
-	return st.tx.rand(st.tbl.app, b.pc.round, "player", b.pc.participantID)
+	return st.tx.rand(st.tbl.app, b.pc.round, "player", int64(b.pc.idInSubsession))
 }
 
 // A BaseGroup is embedded in an app's Group struct, with the same type

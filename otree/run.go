@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 )
 
@@ -173,8 +175,9 @@ func (p *Project) test(ctx context.Context, args []string, out io.Writer) error 
 	return p.testConfigs(ctx, configs, n, out)
 }
 
-// testConfigs plays each config's bots on a fresh database and prints a
-// report; it fails if any bot failed.
+// testConfigs plays each config's bots on a fresh database, prints each
+// participant's payoff and a table of the sessions, and fails if any bot
+// failed.
 func (p *Project) testConfigs(ctx context.Context, configs []string, n int, out io.Writer) error {
 	dir, err := os.MkdirTemp("", "gotree-test-")
 	if err != nil {
@@ -183,13 +186,14 @@ func (p *Project) testConfigs(ctx context.Context, configs []string, n int, out 
 	defer os.RemoveAll(dir)
 	opts := envOptions()
 	opts.DatabaseURL = ""
-	opts.SQLitePath = dir + "/bots.sqlite3"
+	opts.SQLitePath = filepath.Join(dir, "bots.sqlite3")
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := NewServer(p, &opts)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	var reports []*BotReport
 	failed := 0
 	for _, c := range configs {
 		rep, err := srv.PlayBots(ctx, c, n)
@@ -197,11 +201,34 @@ func (p *Project) testConfigs(ctx context.Context, configs []string, n int, out 
 			return err
 		}
 		rep.Print(out)
+		reports = append(reports, rep)
 		failed += len(rep.Failures)
 	}
+	printSummary(out, reports)
 	if failed > 0 {
 		return fmt.Errorf("%d bot failure(s)", failed)
 	}
-	fmt.Fprintln(out, "all bots passed")
 	return nil
+}
+
+// printSummary writes a table with a row per bot session.
+func printSummary(out io.Writer, reports []*BotReport) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nCONFIG\tCASE\tPARTICIPANTS\tRESULT")
+	for _, r := range reports {
+		for _, s := range r.Sessions {
+			result := "ok"
+			for _, f := range r.Failures {
+				if f.Case == s.Case || s.Case == "" {
+					result = "FAIL"
+				}
+			}
+			c := s.Case
+			if c == "" {
+				c = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Config, c, len(s.Participants), result)
+		}
+	}
+	tw.Flush()
 }

@@ -229,9 +229,10 @@ func (t *txn) save() error {
 	}
 	for _, s := range t.sessions {
 		if ch := sessionChanges(s); len(ch) > 0 {
-			if err := t.db.Model(s).Updates(ch).Error; err != nil {
+			if err := t.db.Model(&Session{}).Where("id = ?", s.ID).Updates(ch).Error; err != nil {
 				return fmt.Errorf("save session %s: %w", s.Code, err)
 			}
+			s.st.label, s.st.comment, s.st.vars = s.Label, s.Comment, jsonString(s.Vars)
 		}
 	}
 	return nil
@@ -280,7 +281,7 @@ func participantChanges(p *Participant) map[string]any {
 		ch["label"] = p.Label
 	}
 	if v := jsonString(p.Vars); v != st.vars {
-		ch["vars"] = p.Vars
+		ch["vars"] = v
 	}
 	if p.Payoff != st.payoff || !st.payoffDelta.IsZero() {
 		ch["payoff"] = nil // computed in saveParticipant
@@ -321,8 +322,7 @@ func sessionChanges(s *Session) map[string]any {
 		ch["comment"] = s.Comment
 	}
 	if v := jsonString(s.Vars); v != s.st.vars {
-		ch["vars"] = s.Vars
-		s.st.vars = v
+		ch["vars"] = v
 	}
 	return ch
 }

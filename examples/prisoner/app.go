@@ -33,14 +33,6 @@ type Player struct {
 	Cooperate bool `choices:"true:Cooperate,false:Defect" widget:"radio"`
 }
 
-// choiceName is how a decision reads on the results page.
-func choiceName(cooperate bool) string {
-	if cooperate {
-		return "Cooperate"
-	}
-	return "Defect"
-}
-
 // Introduction explains the game; it moves on by itself after 100 seconds.
 type Introduction struct{ otree.Page }
 
@@ -76,8 +68,8 @@ func (Results) VarsForTemplate(p *Player) otree.Vars {
 	other := p.OthersInGroup()[0]
 	return otree.Vars{
 		"SameChoice":   p.Cooperate == other.Cooperate,
-		"MyChoice":     choiceName(p.Cooperate),
-		"OthersChoice": choiceName(other.Cooperate),
+		"MyChoice":     p.FieldDisplay(&p.Cooperate),
+		"OthersChoice": other.FieldDisplay(&other.Cooperate),
 	}
 }
 

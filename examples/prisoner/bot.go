@@ -1,6 +1,10 @@
 package prisoner
 
-import "github.com/gotree/gotree/otree"
+import (
+	"time"
+
+	"github.com/gotree/gotree/otree"
+)
 
 // A botCase is the two players' choices (true: cooperate), the sentence
 // each must see and the payoffs that follow.
@@ -38,9 +42,21 @@ func playRound(b *otree.Bot[Player]) {
 	c := botCases[b.Case()]
 	i := b.Player().IDInGroup() - 1
 	b.ExpectHTML(`class="otree-timer"`)
+	if left := timeLeft(b.Participant()); left <= 90*time.Second || left > 100*time.Second {
+		b.Fatalf("%v left on the introduction, want just under 100s", left)
+	}
 	b.Submit(Introduction{})
 	b.Submit(Decision{}, otree.Values{"Cooperate": c.cooperate[i]})
 	b.ExpectHTML(c.text[i])
 	b.Expect(b.Player().Payoff, otree.Cu(c.payoffs[i]))
 	b.Submit(Results{})
+}
+
+// timeLeft returns the time until the deadline of the participant's page,
+// or 0 if the page has none.
+func timeLeft(p *otree.Participant) time.Duration {
+	if p.ExpiryAt == nil {
+		return 0
+	}
+	return time.Until(*p.ExpiryAt)
 }

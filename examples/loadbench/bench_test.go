@@ -1,0 +1,86 @@
+package loadbench_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gotree/gotree/examples/payment_info"
+	"github.com/gotree/gotree/examples/public_goods"
+	"github.com/gotree/gotree/internal/load"
+	"github.com/gotree/gotree/otree"
+	"github.com/gotree/gotree/otree/otreetest"
+)
+
+var project = &otree.Project{SessionConfigs: []otree.SessionConfig{{
+	Name:                "public_goods",
+	Apps:                []otree.Application{publicgoods.App, paymentinfo.App},
+	NumDemoParticipants: 3,
+}}}
+
+// BenchmarkPublicGoods300 plays the public goods game (introduction,
+// contribution, wait page, results, payment) with 300 participants at once
+// in one session: 100 groups of three.
+func BenchmarkPublicGoods300(b *testing.B) {
+	benchmarkSession(b, "public_goods", 300)
+}
+
+// benchmarkSession creates a session of n participants per iteration and
+// plays it. Metrics are averaged over iterations, except p99 and max,
+// which are the worst.
+func benchmarkSession(b *testing.B, config string, n int) {
+	srv := otreetest.NewServer(b, project, &otree.ServerOptions{
+		Logger: slog.New(slog.NewTextHandler(&errorLog{tb: b}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	var sum struct {
+		rps, p50, p95 float64
+		p99, max      time.Duration
+		iterations    int
+	}
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		rep, err := load.Run(ctx, load.Options{
+			BaseURL: srv.URL, SessionConfig: config, Participants: n, Seed: uint64(sum.iterations),
+		})
+		cancel()
+		if err != nil {
+			b.Fatalf("load.Run: %v", err)
+		}
+		if rep.ErrorCount > 0 || rep.Finished != n {
+			var out strings.Builder
+			rep.Print(&out)
+			b.Fatalf("%d of %d participants finished, %d errors:\n%s", rep.Finished, n, rep.ErrorCount, out.String())
+		}
+		sum.iterations++
+		sum.rps += rep.RequestsPerSecond
+		sum.p50 += ms(rep.Latency.P50)
+		sum.p95 += ms(rep.Latency.P95)
+		sum.p99 = max(sum.p99, rep.Latency.P99)
+		sum.max = max(sum.max, rep.Latency.Max)
+		if sum.iterations == 1 {
+			var out strings.Builder
+			rep.Print(&out)
+			b.Logf("first iteration:\n%s", out.String())
+		}
+	}
+	k := float64(sum.iterations)
+	b.ReportMetric(sum.rps/k, "req/s")
+	b.ReportMetric(sum.p50/k, "p50-ms")
+	b.ReportMetric(sum.p95/k, "p95-ms")
+	b.ReportMetric(ms(sum.p99), "p99-ms")
+	b.ReportMetric(ms(sum.max), "max-ms")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// errorLog fails the benchmark on anything the server logs at warning
+// level or above: under load, a warning is a dropped message or a failed
+// request that the figures alone would hide.
+type errorLog struct{ tb testing.TB }
+
+func (l *errorLog) Write(p []byte) (int, error) {
+	l.tb.Errorf("server log: %s", strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -24,11 +24,6 @@ var C = struct {
 
 type Subsession struct {
 	otree.BaseSubsession[Subsession, Group, Player]
-	// PayingRound is the round drawn for payment, kept in round 1.
-	//
-	// BUG: it belongs in Session.Vars["paying_round"], as in oTree, but
-	// gotree cannot save a Vars map that a hook changed.
-	PayingRound int
 }
 
 // CreatingSession draws the paying round, and swaps the players' roles from
@@ -36,7 +31,7 @@ type Subsession struct {
 func (s *Subsession) CreatingSession() {
 	switch s.RoundNumber() {
 	case 1:
-		s.PayingRound = 1 + s.Rand().IntN(C.NumRounds)
+		s.Session().Vars["paying_round"] = 1 + s.Rand().IntN(C.NumRounds)
 	case 3:
 		m := s.GroupMatrix()
 		for _, row := range m {
@@ -63,7 +58,10 @@ type Player struct {
 }
 
 // payingRound returns the round drawn for payment.
-func payingRound(s *Subsession) int { return s.InRound(1).PayingRound }
+func payingRound(s *otree.Session) int {
+	n, _ := otree.Get[int](s.Vars, "paying_round")
+	return n
+}
 
 // Choice asks for a side and shows the earlier rounds.
 type Choice struct{ otree.Page }
@@ -83,7 +81,7 @@ func (ResultsWaitPage) AfterAllPlayersArrive(g *Group) {
 	matcher.IsWinner = matcher.PennySide == mismatcher.PennySide
 	mismatcher.IsWinner = !matcher.IsWinner
 	for _, p := range g.Players() {
-		if p.IsWinner && g.RoundNumber() == payingRound(g.Subsession()) {
+		if p.IsWinner && g.RoundNumber() == payingRound(g.Session()) {
 			p.Payoff = C.Stakes
 		}
 	}
@@ -99,7 +97,7 @@ func (ResultsSummary) VarsForTemplate(p *Player) otree.Vars {
 	return otree.Vars{
 		"Rounds":      rounds,
 		"TotalPayoff": otree.Sum(rounds, func(p *Player) otree.Currency { return p.Payoff }),
-		"PayingRound": payingRound(p.Subsession()),
+		"PayingRound": payingRound(p.Session()),
 	}
 }
 

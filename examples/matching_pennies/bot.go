@@ -10,10 +10,15 @@ func playRound(b *otree.Bot[Player]) {
 	b.Submit(Choice{}, otree.Values{"PennySide": "Heads"})
 
 	p := b.Player()
-	firstHalf := b.Round() <= 2
-	wantMatcher := (p.IDInSubsession() == 1) == firstHalf
-	b.Expect(p.Role() == C.MatcherRole, wantMatcher)
+	wantRole := C.MismatcherRole
+	if (p.IDInSubsession() == 1) == (b.Round() <= 2) {
+		wantRole = C.MatcherRole
+	}
+	b.Expect(p.Role(), wantRole)
 	b.Expect(p.IsWinner, p.Role() == C.MatcherRole)
+	if n := payingRound(p.Session()); n < 1 || n > C.NumRounds {
+		b.Fatalf("paying round %d, want one of 1 to %d", n, C.NumRounds)
+	}
 	if b.Round() < C.NumRounds {
 		return
 	}

@@ -3,6 +3,7 @@ package otree
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -109,6 +110,11 @@ func (e *engine) handleTimeout(ctx context.Context, task timeouts.Task) error {
 		e.log.Error("bad timeout task", "key", task.Key, "err", err)
 		return nil
 	}
+	// A scheduler may deliver a little early; wait for the deadline itself
+	// rather than schedule the same key again from its own handler.
+	if wait := time.Until(task.At); wait > 0 {
+		sleep(ctx, wait)
+	}
 	var code string
 	err := e.write(ctx, func(t *txn) error {
 		code = ""
@@ -116,10 +122,8 @@ func (e *engine) handleTimeout(ctx context.Context, task timeouts.Task) error {
 		if p.PageIndex != tt.Page || p.ExpiryPage != tt.Page || p.ExpiryAt == nil {
 			return nil
 		}
-		if wait := time.Until(*p.ExpiryAt); wait > 50*time.Millisecond {
-			at := *p.ExpiryAt
-			t.afterCommit(func(ctx context.Context) { e.scheduleTimeout(ctx, p.ID, tt.Page, at) })
-			return nil
+		if time.Now().Before(*p.ExpiryAt) {
+			return errEarly
 		}
 		k, err := e.kindFor(t, p.SessionID)
 		if err != nil {
@@ -136,6 +140,10 @@ func (e *engine) handleTimeout(ctx context.Context, task timeouts.Task) error {
 	}
 	return nil
 }
+
+// errEarly makes the scheduler retry a task delivered before the deadline
+// stored with the participant.
+var errEarly = errors.New("otree: the page's deadline has not passed yet")
 
 // rescheduleDeadlines schedules every stored deadline of a participant who
 // is still on the timed page; deadlines that passed while no process ran

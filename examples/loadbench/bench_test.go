@@ -20,6 +20,32 @@ var project = &otree.Project{SessionConfigs: []otree.SessionConfig{{
 	NumDemoParticipants: 3,
 }}}
 
+// TestPublicGoods plays a small session the way the benchmark plays a
+// large one, so that go test ./... shows when the benchmark cannot run.
+func TestPublicGoods(t *testing.T) {
+	srv := otreetest.NewServer(t, project, &otree.ServerOptions{Logger: slog.New(slog.DiscardHandler)})
+	const n = 30
+	rep, err := load.Run(context.Background(), load.Options{
+		BaseURL: srv.URL, SessionConfig: "public_goods", Participants: n, WaitTimeout: time.Minute,
+	})
+	if err != nil {
+		t.Fatalf("load.Run: %v", err)
+	}
+	if rep.ErrorCount > 0 || rep.Finished != n {
+		var out strings.Builder
+		rep.Print(&out)
+		t.Fatalf("%d of %d participants finished, %d errors:\n%s", rep.Finished, n, rep.ErrorCount, out.String())
+	}
+	// Eight requests per participant (the start link, a GET and a POST
+	// for the introduction, contribution and results, a GET of the payment
+	// page), plus GETs of the wait page: at least one per group, at most
+	// one per participant, and one more per socket wait.
+	lo, hi := 8*n+n/3+rep.WaitPages, 9*n+rep.WaitPages
+	if rep.Requests < lo || rep.Requests > hi {
+		t.Errorf("Requests = %d with %d socket waits, want %d to %d", rep.Requests, rep.WaitPages, lo, hi)
+	}
+}
+
 // BenchmarkPublicGoods300 plays the public goods game (introduction,
 // contribution, wait page, results, payment) with 300 participants at once
 // in one session: 100 groups of three.

@@ -62,7 +62,8 @@ func (ResultsWaitPage) AfterAllPlayersArrive(g *Group) {
 	for _, p := range players {
 		sum += p.Guess
 	}
-	g.TwoThirdsAvg = math.Round(2.0/3*float64(sum)/float64(len(players))*100) / 100
+	twoThirds := 2.0 / 3 * float64(sum) / float64(len(players))
+	g.TwoThirdsAvg = math.Round(twoThirds*100) / 100 // to 2 decimals
 
 	// The closest guess wins; on a tie in distance the earlier player's
 	// guess counts, as players are in IDInGroup order.

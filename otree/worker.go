@@ -16,7 +16,7 @@ import (
 // A socketEvent is what the web server puts on the channel layer for each
 // WebSocket that opens or closes; the channels worker acts on it.
 type socketEvent struct {
-	Type        string `json:"type"`  // "connect" or "disconnect"
+	Type        string `json:"type"`  // "connect", "check" or "disconnect"
 	Route       string `json:"route"` // "wait_page" or "auto_advance"
 	Reply       string `json:"reply"` // the socket's reply channel
 	Participant string `json:"participant_code"`
@@ -38,7 +38,8 @@ func (e *engine) serveSocket(route string) http.HandlerFunc {
 			return
 		}
 		defer c.CloseNow()
-		ctx := c.CloseRead(r.Context())
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
 		reply, err := e.layer.NewChannel(ctx, "ws.")
 		if err != nil {
 			c.Close(websocket.StatusInternalError, "channel layer unavailable")
@@ -51,7 +52,21 @@ func (e *engine) serveSocket(route string) http.HandlerFunc {
 			defer cancel()
 			e.sendEvent(ctx, ev, "disconnect")
 		}()
+		go e.readChecks(ctx, cancel, c, ev)
 		e.relay(ctx, c, reply)
+	}
+}
+
+// readChecks reads what the client sends: any message asks for the state
+// again (pages send one now and then, so that a push lost on the way
+// cannot strand them). It cancels ctx when the socket closes.
+func (e *engine) readChecks(ctx context.Context, cancel context.CancelFunc, c *websocket.Conn, ev socketEvent) {
+	defer cancel()
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			return
+		}
+		e.sendEvent(ctx, ev, "check")
 	}
 }
 
@@ -102,34 +117,41 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// handleEvent joins or leaves the socket's group, and on connect sends the
-// state at once if the socket's page is already out of date.
+// handleEvent joins or leaves the socket's group, and on connect (or a
+// client's check) sends the state at once if the socket's page is already
+// out of date. It joins the group before it reads the state, so that a
+// release between the two is either seen in the state or pushed to the
+// group: a duplicate "ready" does no harm, a lost one would.
 func (e *engine) handleEvent(ctx context.Context, msg []byte) {
 	var ev socketEvent
 	if err := json.Unmarshal(msg, &ev); err != nil || ev.Reply == "" {
 		e.log.Warn("bad socket event", "err", err)
 		return
 	}
-	group, now, err := e.socketState(ctx, ev)
+	group, _, err := e.socketState(ctx, ev)
 	if err != nil {
 		e.log.Warn("socket event", "route", ev.Route, "participant", ev.Participant, "err", err)
 		return
 	}
-	if ev.Type == "disconnect" {
+	switch ev.Type {
+	case "disconnect":
 		if group != "" {
 			_ = e.layer.GroupDiscard(ctx, group, ev.Reply)
 		}
 		return
-	}
-	if group != "" {
-		if err := e.layer.GroupAdd(ctx, group, ev.Reply); err != nil {
-			e.log.Warn("join socket group", "group", group, "err", err)
+	case "connect":
+		if group != "" {
+			if err := e.layer.GroupAdd(ctx, group, ev.Reply); err != nil {
+				e.log.Warn("join socket group", "group", group, "err", err)
+			}
 		}
 	}
-	if now != nil {
-		if err := e.layer.Send(ctx, ev.Reply, now); err != nil {
-			e.log.Warn("send socket state", "err", err)
-		}
+	_, now, err := e.socketState(ctx, ev)
+	if err != nil || now == nil {
+		return
+	}
+	if err := e.layer.Send(ctx, ev.Reply, now); err != nil {
+		e.log.Warn("send socket state", "err", err)
 	}
 }
 

@@ -14,17 +14,24 @@
   }
 
   // connect opens a socket that reopens itself after a drop, with back-off.
+  // Now and then it asks the server for the state again, so that a push
+  // lost on the way cannot leave the page waiting.
   function connect(path, onMessage) {
     var delay = 500;
     function open() {
       var ws = new WebSocket(socketURL(path));
-      ws.onopen = function () { delay = 500; };
+      var check = null;
+      ws.onopen = function () {
+        delay = 500;
+        check = setInterval(function () { ws.send("{}"); }, 20000);
+      };
       ws.onmessage = function (ev) {
         var data = {};
         try { data = JSON.parse(ev.data); } catch (e) { return; }
         onMessage(data);
       };
       ws.onclose = function () {
+        clearInterval(check);
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 10000);
       };

@@ -24,8 +24,9 @@ import (
 //		Templates:       templates,
 //	}
 //
-// The Subsession may define CreatingSession(), which runs for every round
-// when a session is created, in app order and then round order.
+// The Subsession may define CreatingSession() (or CreatingSession() error),
+// which runs for every round when a session is created, in app order and
+// then round order. An error stops the session's creation.
 //
 // An App must not be changed after [Run] (or [Project.Handler]) starts.
 type App[S, G, P any] struct {
@@ -87,7 +88,7 @@ type appSpec struct {
 
 	player, group, subsession *table
 
-	creatingSession func(s any)
+	creatingSession func(s any) error
 	bot             func(b *botRun)
 	botCases        []string
 }
@@ -148,7 +149,9 @@ func (a *App[S, G, P]) build() (*appSpec, error) {
 	if err := loadTemplates(spec); err != nil {
 		return nil, err
 	}
-	a.bindModelHooks(spec)
+	if err := a.bindModelHooks(spec); err != nil {
+		return nil, err
+	}
 	return spec, nil
 }
 
@@ -169,13 +172,26 @@ func (a *App[S, G, P]) buildTables(spec *appSpec) error {
 	return err
 }
 
-func (a *App[S, G, P]) bindModelHooks(spec *appSpec) {
-	if _, ok := any(new(S)).(interface{ CreatingSession() }); ok {
-		spec.creatingSession = func(s any) { s.(interface{ CreatingSession() }).CreatingSession() }
+func (a *App[S, G, P]) bindModelHooks(spec *appSpec) error {
+	switch any(new(S)).(type) {
+	case interface{ CreatingSession() }:
+		spec.creatingSession = func(s any) error {
+			s.(interface{ CreatingSession() }).CreatingSession()
+			return nil
+		}
+	case interface{ CreatingSession() error }:
+		spec.creatingSession = func(s any) error {
+			return s.(interface{ CreatingSession() error }).CreatingSession()
+		}
+	default:
+		if _, ok := reflect.TypeFor[*S]().MethodByName("CreatingSession"); ok {
+			return fmt.Errorf("Subsession method CreatingSession must be func() or func() error")
+		}
 	}
 	if a.Bot != nil {
 		spec.bot = func(r *botRun) { a.Bot(&Bot[P]{run: r}) }
 	}
+	return nil
 }
 
 func checkPageNames(spec *appSpec) error {

@@ -49,8 +49,10 @@
 //
 // Bounds and choices that depend on the game are methods on the model named
 // after the field: ContributionMax() Currency, ContributionMin() Currency,
-// ContributionChoices() []Currency (or []Choice[Currency]), and
-// ContributionError(v Currency) string for a custom check.
+// ContributionChoices() []Currency (or []Choice[Currency]),
+// ContributionError(v Currency) string for a custom check, and
+// ContributionLabel() string for a label too long, or too variable, for a
+// tag.
 //
 // A field that a page's form edits is unset until the participant submits it
 // (or a timeout fills it): it reads as its zero value, [BasePlayer.IsSet]

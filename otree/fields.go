@@ -81,7 +81,7 @@ type fieldSpec struct {
 	inForm              bool // some page's form edits the field
 
 	// Methods on the model pointer type, zero when absent.
-	minMethod, maxMethod, choicesMethod, errorMethod reflect.Method
+	minMethod, maxMethod, choicesMethod, errorMethod, labelMethod reflect.Method
 	choicesLabeled                                   bool
 }
 
@@ -365,6 +365,12 @@ func (f *fieldSpec) bindMethods(pt reflect.Type) error {
 	}
 	if (f.minMethod.Func.IsValid() || f.maxMethod.Func.IsValid()) && !f.numeric() {
 		return fmt.Errorf("%s field %s: Min and Max methods need a numeric field", f.model, f.goName)
+	}
+	f.labelMethod, err = check("Label", func(mt reflect.Type) bool {
+		return mt.NumIn() == 1 && mt.NumOut() == 1 && mt.Out(0).Kind() == reflect.String
+	}, "string")
+	if err != nil {
+		return fmt.Errorf("%s method %sLabel must be func() string", f.model, f.goName)
 	}
 	labeled := reflect.SliceOf(choiceOf(goType))
 	f.choicesMethod, err = check("Choices", func(mt reflect.Type) bool {

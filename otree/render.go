@@ -121,6 +121,9 @@ func (d *PageData) value(f *fieldSpec) (string, bool) {
 }
 
 func (d *PageData) renderField(f *fieldSpec, label string) template.HTML {
+	if label == "" && f.labelMethod.Func.IsValid() {
+		label = f.labelMethod.Func.Call([]reflect.Value{d.target})[0].String()
+	}
 	if label == "" {
 		label = f.label
 	}

@@ -138,7 +138,9 @@ func (t *txn) createSession(k *sessionKind, o SessionOptions, n int, params map[
 			return nil, err
 		}
 	}
-	t.runCreatingSession(k)
+	if err := t.runCreatingSession(k); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -290,7 +292,7 @@ func (t *txn) insertReturning(q string, args []any, got func(id int64, key int))
 
 // runCreatingSession calls each app's CreatingSession for every round, in
 // app order and then round order.
-func (t *txn) runCreatingSession(k *sessionKind) {
+func (t *txn) runCreatingSession(k *sessionKind) error {
 	for _, a := range k.apps {
 		if a.creatingSession == nil {
 			continue
@@ -299,9 +301,14 @@ func (t *txn) runCreatingSession(k *sessionKind) {
 			sub := t.subsession(a, r)
 			name := fmt.Sprintf("%s/%s.CreatingSession (round %d)", a.name,
 				reflect.TypeOf(sub).Elem().Name(), r)
-			t.call(name, func() { a.creatingSession(sub) })
+			var err error
+			t.call(name, func() { err = a.creatingSession(sub) })
+			if err != nil {
+				return &ConfigError{fmt.Sprintf("%s: %v", name, err)}
+			}
 		}
 	}
+	return nil
 }
 
 const codeAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -82,7 +82,7 @@ type fieldSpec struct {
 
 	// Methods on the model pointer type, zero when absent.
 	minMethod, maxMethod, choicesMethod, errorMethod, labelMethod reflect.Method
-	choicesLabeled                                   bool
+	choicesLabeled                                                bool
 }
 
 // A modelSchema lists the experimenter's fields of one model struct.

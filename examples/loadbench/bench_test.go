@@ -50,37 +50,46 @@ func TestPublicGoods(t *testing.T) {
 // contribution, wait page, results, payment) with 300 participants at once
 // in one session: 100 groups of three.
 func BenchmarkPublicGoods300(b *testing.B) {
-	benchmarkSession(b, "public_goods", 300)
+	benchmarkSession(b, load.Options{SessionConfig: "public_goods", Participants: 300})
 }
 
-// benchmarkSession creates a session of n participants per iteration and
-// plays it. Metrics are averaged over iterations, except p99 and max,
-// which are the worst.
-func benchmarkSession(b *testing.B, config string, n int) {
+// BenchmarkPublicGoods300Ramp1s is BenchmarkPublicGoods300 with the
+// participants arriving over a second instead of all at once, which tells
+// the latency of the server's work from that of the queue a burst builds.
+func BenchmarkPublicGoods300Ramp1s(b *testing.B) {
+	benchmarkSession(b, load.Options{SessionConfig: "public_goods", Participants: 300, Ramp: time.Second})
+}
+
+// benchmarkSession creates a session per iteration and plays it with
+// opts, whose BaseURL it sets. Metrics are averaged over iterations, except
+// p99 and max, which are the worst.
+func benchmarkSession(b *testing.B, opts load.Options) {
 	srv := otreetest.NewServer(b, project, &otree.ServerOptions{
 		Logger: slog.New(slog.NewTextHandler(&errorLog{tb: b}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	var sum struct {
-		rps, p50, p95 float64
-		p99, max      time.Duration
-		iterations    int
+		rps, mean, p50, p95 float64
+		p99, max            time.Duration
+		iterations          int
 	}
 	for b.Loop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		rep, err := load.Run(ctx, load.Options{
-			BaseURL: srv.URL, SessionConfig: config, Participants: n, Seed: uint64(sum.iterations),
-		})
+		o := opts
+		o.BaseURL, o.Seed = srv.URL, uint64(sum.iterations)
+		rep, err := load.Run(ctx, o)
 		cancel()
 		if err != nil {
 			b.Fatalf("load.Run: %v", err)
 		}
-		if rep.ErrorCount > 0 || rep.Finished != n {
+		if rep.ErrorCount > 0 || rep.Finished != o.Participants {
 			var out strings.Builder
 			rep.Print(&out)
-			b.Fatalf("%d of %d participants finished, %d errors:\n%s", rep.Finished, n, rep.ErrorCount, out.String())
+			b.Fatalf("%d of %d participants finished, %d errors:\n%s",
+				rep.Finished, o.Participants, rep.ErrorCount, out.String())
 		}
 		sum.iterations++
 		sum.rps += rep.RequestsPerSecond
+		sum.mean += ms(rep.Latency.Mean)
 		sum.p50 += ms(rep.Latency.P50)
 		sum.p95 += ms(rep.Latency.P95)
 		sum.p99 = max(sum.p99, rep.Latency.P99)
@@ -89,10 +98,13 @@ func benchmarkSession(b *testing.B, config string, n int) {
 			var out strings.Builder
 			rep.Print(&out)
 			b.Logf("first iteration:\n%s", out.String())
+		} else {
+			b.Logf("iteration %d: %.0f req/s, %v", sum.iterations, rep.RequestsPerSecond, rep.Latency)
 		}
 	}
 	k := float64(sum.iterations)
 	b.ReportMetric(sum.rps/k, "req/s")
+	b.ReportMetric(sum.mean/k, "mean-ms")
 	b.ReportMetric(sum.p50/k, "p50-ms")
 	b.ReportMetric(sum.p95/k, "p95-ms")
 	b.ReportMetric(ms(sum.p99), "p99-ms")

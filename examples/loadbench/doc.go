@@ -6,6 +6,8 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x ./examples/loadbench
 //
-// Each reports requests/s and the p50, p95 and p99 latency of participants'
-// requests besides ns/op (the time of one whole session, setup included).
+// Each reports requests/s and the mean, p50, p95, p99 and maximum latency
+// of participants' requests besides ns/op (the time of one whole session,
+// setup included). Add -v to see the first session's report with the
+// latency of each page.
 package loadbench

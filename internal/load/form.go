@@ -169,7 +169,7 @@ func (f *form) submittable() bool { return len(f.buttons) > 0 }
 
 // values fills the form with valid values and clicks a button: the first
 // one that carries a field's value, else the first one. Draws come from
-// rng.
+// rng. The form must be submittable.
 func (f *form) values(rng *rand.Rand) url.Values {
 	v := url.Values{}
 	clicked := f.buttons[0]

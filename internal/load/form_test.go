@@ -119,7 +119,7 @@ func TestSummarise(t *testing.T) {
 		ds = append(ds, time.Duration(i)*time.Millisecond)
 	}
 	got := summarise(ds)
-	want := Latency{P50: 50 * time.Millisecond, P95: 95 * time.Millisecond,
+	want := Latency{Mean: 50500 * time.Microsecond, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond,
 		P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}
 	if got != want {
 		t.Errorf("summarise(1..100 ms) = %+v, want %+v", got, want)

@@ -33,6 +33,10 @@ type Options struct {
 	// all in one session. The last session takes what is left over.
 	SessionSize int
 
+	// Ramp spreads the participants' starts evenly over this long; 0 starts
+	// them all at once.
+	Ramp time.Duration
+
 	// RestKey is sent as the otree-rest-key header of the REST calls, for
 	// servers whose OTREE_AUTH_LEVEL is DEMO or STUDY.
 	RestKey string
@@ -98,13 +102,33 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	start = time.Now()
 	var wg sync.WaitGroup
-	for _, p := range parts {
-		wg.Go(func() { p.play(ctx) })
+	for i, p := range parts {
+		delay := o.Ramp * time.Duration(i) / time.Duration(len(parts))
+		wg.Go(func() {
+			if sleep(ctx, delay) {
+				p.play(ctx)
+			}
+		})
 	}
 	wg.Wait()
 	rep.Duration = time.Since(start)
 	rep.add(parts)
 	return rep, ctx.Err()
+}
+
+// sleep waits for d and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // check validates the options, fills in defaults and returns the parsed

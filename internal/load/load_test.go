@@ -174,6 +174,12 @@ func TestRun(t *testing.T) {
 	var out strings.Builder
 	rep.Print(&out)
 	t.Logf("report:\n%s", out.String())
+	for _, want := range []string{"6 participants in 2 sessions", "6 finished", "errors    0",
+		"POST loadtest/Choice"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Print wrote\n%s\nwant a line containing %q", out.String(), want)
+		}
+	}
 
 	// Every participant finishes without an error.
 	if rep.ErrorCount != 0 || len(rep.Errors) != 0 {
@@ -258,6 +264,20 @@ func sessionParticipants(t *testing.T, base, code string) []apiParticipant {
 		t.Fatalf("decode session %s: %v", code, err)
 	}
 	return s.Participants
+}
+
+// Ramp spreads the starts: the last of four participants starts after
+// three quarters of it.
+func TestRunRamp(t *testing.T) {
+	srv := newServer(t)
+	const ramp = 400 * time.Millisecond
+	rep := run(t, load.Options{BaseURL: srv.URL, SessionConfig: "loadtest", Participants: 4, Ramp: ramp})
+	if rep.ErrorCount != 0 || rep.Finished != 4 {
+		t.Fatalf("ErrorCount = %d, Finished = %d, want 0, 4 (errors %v)", rep.ErrorCount, rep.Finished, rep.Errors)
+	}
+	if rep.Duration < ramp*3/4 {
+		t.Errorf("Duration = %v with a ramp of %v, want at least %v", rep.Duration, ramp, ramp*3/4)
+	}
 }
 
 func TestRunErrors(t *testing.T) {

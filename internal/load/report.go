@@ -45,10 +45,10 @@ type Report struct {
 // MaxErrors is the number of errors a [Report] keeps.
 const MaxErrors = 100
 
-// Latency summarises durations by percentile. The zero value means no
-// samples.
+// Latency summarises durations: their mean and percentiles. The zero value
+// means no samples.
 type Latency struct {
-	P50, P95, P99, Max time.Duration
+	Mean, P50, P95, P99, Max time.Duration
 }
 
 // A Route is the requests of one kind: a method and a page, such as
@@ -79,8 +79,12 @@ func (e *Error) Error() string {
 
 // Print writes the report as text.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "%s: %d participants in %d sessions (set up in %v), %d finished\n",
-		r.SessionConfig, r.Participants, len(r.Sessions), r.Setup.Round(time.Millisecond), r.Finished)
+	sessions := "sessions"
+	if len(r.Sessions) == 1 {
+		sessions = "session"
+	}
+	fmt.Fprintf(w, "%s: %d participants in %d %s (set up in %v), %d finished\n",
+		r.SessionConfig, r.Participants, len(r.Sessions), sessions, r.Setup.Round(time.Millisecond), r.Finished)
 	fmt.Fprintf(w, "requests  %d in %v: %.0f/s\n", r.Requests, r.Duration.Round(time.Millisecond),
 		r.RequestsPerSecond)
 	fmt.Fprintf(w, "latency   %v\n", r.Latency)
@@ -102,7 +106,8 @@ func (r *Report) Print(w io.Writer) {
 
 func (l Latency) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
-	return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s", ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max))
+	return fmt.Sprintf("mean %s  p50 %s  p95 %s  p99 %s  max %s",
+		ms(l.Mean), ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max))
 }
 
 // summarise sorts ds and returns its percentiles, by the nearest-rank
@@ -112,9 +117,13 @@ func summarise(ds []time.Duration) Latency {
 		return Latency{}
 	}
 	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
 	rank := func(q float64) time.Duration {
 		i := int(math.Ceil(q*float64(len(ds)))) - 1
 		return ds[min(max(i, 0), len(ds)-1)]
 	}
-	return Latency{P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: ds[len(ds)-1]}
+	return Latency{Mean: sum / time.Duration(len(ds)), P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: ds[len(ds)-1]}
 }

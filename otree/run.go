@@ -3,7 +3,6 @@ package otree
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,13 +24,11 @@ import (
 //
 //	func main() { otree.Run(project) }
 //
-// Commands:
-//
-//	devserver [addr]     serve on addr (default localhost:8000), alias runserver
-//	test [CONFIG] [N]    play session configs with their bots and report
-//
-// Settings come from the environment, with oTree's names: DATABASE_URL,
-// PORT, OTREE_PRODUCTION, OTREE_AUTH_LEVEL, OTREE_REST_KEY.
+// The commands are listed by the help command. Settings come from the
+// environment, with oTree's names: DATABASE_URL (a postgres:// URL; unset
+// means the embedded SQLite file db.sqlite3), REDIS_URL (set means the
+// Redis channel layer and the asynq timeout worker, shared by several
+// processes), PORT, OTREE_PRODUCTION, OTREE_AUTH_LEVEL and OTREE_REST_KEY.
 func Run(p *Project) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := p.Command(ctx, os.Args[1:], os.Stdout)
@@ -54,8 +51,27 @@ func (e *usageError) Error() string { return e.msg + "\n\n" + usage }
 const usage = `usage: <program> <command> [arguments]
 
 commands:
-  devserver [addr]     run the server (default localhost:8000); alias runserver
-  test [CONFIG] [N]    play session configs with their bots; all configs if none named`
+  devserver [addr] [--noworker]
+        the web server with 4 channels-worker goroutines and the timeout
+        worker, in one process (default address localhost:8000); alias
+        runserver. --noworker starts the web server alone.
+  prodserver [port]
+        the processes of ./Procfile, each line of their output prefixed
+        with its name; without a Procfile, every component in one process
+        on 0.0.0.0:PORT; alias runprodserver
+  develop [addr]
+        the web server, the channels worker and the timeout worker as
+        three processes (needs REDIS_URL)
+  runchannelsworker [--num-threads=N]
+        channels workers only, N of them (default 4; needs REDIS_URL)
+  runtimeoutworker
+        the timeout worker only (needs REDIS_URL); alias runceleryworker
+  runworker [--num-threads=N]
+        the channels workers and the timeout worker (needs REDIS_URL)
+  resetdb [--yes]
+        drop and recreate every table, after asking
+  test [CONFIG] [N]
+        play session configs with their bots; every config if none named`
 
 // Command runs one command with its arguments, writing reports to out. It
 // returns when the command is done or ctx is cancelled.
@@ -63,16 +79,29 @@ func (p *Project) Command(ctx context.Context, args []string, out io.Writer) err
 	if len(args) == 0 {
 		return &usageError{"no command given"}
 	}
-	switch args[0] {
+	cmd, rest := args[0], args[1:]
+	switch cmd {
 	case "devserver", "runserver":
-		return p.devserver(ctx, args[1:], out)
+		return p.devserver(ctx, rest, out)
+	case "prodserver", "runprodserver":
+		return p.prodserver(ctx, rest, out)
+	case "develop":
+		return p.develop(ctx, rest, out)
+	case "runchannelsworker":
+		return p.runWorkers(ctx, cmd, rest, out, true, false)
+	case "runtimeoutworker", "runceleryworker":
+		return p.runWorkers(ctx, cmd, rest, out, false, true)
+	case "runworker":
+		return p.runWorkers(ctx, cmd, rest, out, true, true)
+	case "resetdb":
+		return p.resetdb(ctx, rest, out)
 	case "test", "bots":
-		return p.test(ctx, args[1:], out)
+		return p.test(ctx, rest, out)
 	case "help", "-h", "--help":
 		fmt.Fprintln(out, usage)
 		return nil
 	}
-	return &usageError{fmt.Sprintf("unknown command %q", args[0])}
+	return &usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
 // envOptions reads the server settings from the environment.
@@ -81,29 +110,11 @@ func envOptions() ServerOptions {
 	return ServerOptions{
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 		Production:  prod != "" && prod != "0",
+		RedisURL:    os.Getenv("REDIS_URL"),
 		AuthLevel:   os.Getenv("OTREE_AUTH_LEVEL"),
 		RestKey:     os.Getenv("OTREE_REST_KEY"),
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}
-}
-
-func (p *Project) devserver(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("devserver", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return &usageError{err.Error()}
-	}
-	addr, err := listenAddr(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	opts := envOptions()
-	srv, err := NewServer(p, &opts)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	return serve(ctx, srv.Handler(), addr, out)
 }
 
 // listenAddr turns "8000", ":8000", "host:8000" or "" (PORT, else
@@ -185,7 +196,7 @@ func (p *Project) testConfigs(ctx context.Context, configs []string, n int, out 
 	}
 	defer os.RemoveAll(dir)
 	opts := envOptions()
-	opts.DatabaseURL = ""
+	opts.DatabaseURL, opts.RedisURL = "", ""
 	opts.SQLitePath = filepath.Join(dir, "bots.sqlite3")
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := NewServer(p, &opts)

@@ -1,15 +1,23 @@
 package otree
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/gotree/gotree/channels"
+	redislayer "github.com/gotree/gotree/channels/redis"
 	"github.com/gotree/gotree/timeouts"
+	"github.com/gotree/gotree/timeouts/asynq"
 )
 
 // ServerOptions configure a [Server]. The zero value serves from the SQLite
@@ -29,6 +37,12 @@ type ServerOptions struct {
 
 	// Scheduler schedules page deadlines; an in-process scheduler if nil.
 	Scheduler timeouts.Scheduler
+
+	// RedisURL, when set and Layer or Scheduler is nil, gives the server a
+	// channel layer on that Redis and a scheduler on asynq there, so that
+	// several processes share them (REDIS_URL). NewServer fails at once,
+	// naming the address, if Redis does not answer.
+	RedisURL string
 
 	// Workers is the number of channels-worker goroutines; 0 means 4 and a
 	// negative number none (another process runs them).
@@ -61,8 +75,46 @@ type Server struct {
 	handler  http.Handler
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	ownLayer bool
+	closers  []func() error // backends the server made
 	once     sync.Once
+}
+
+// connect supplies the channel layer and scheduler the options leave out:
+// on Redis when RedisURL is set, else in memory.
+func (s *Server) connect(o ServerOptions) error {
+	e := s.e
+	if o.RedisURL != "" && (e.layer == nil || e.sched == nil) {
+		ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
+		defer cancel()
+		if err := pingRedis(ctx, o.RedisURL); err != nil {
+			return err
+		}
+		if e.layer == nil {
+			l, err := redislayer.New(ctx, o.RedisURL, &redislayer.Options{Logger: o.Logger})
+			if err != nil {
+				return fmt.Errorf("channel layer: %w", err)
+			}
+			e.layer = l
+			s.closers = append(s.closers, l.Close)
+		}
+		if e.sched == nil {
+			a, err := asynq.New(ctx, o.RedisURL, &asynq.Options{Logger: o.Logger})
+			if err != nil {
+				return fmt.Errorf("timeout scheduler: %w", err)
+			}
+			e.sched = a
+			s.closers = append(s.closers, a.Close)
+		}
+	}
+	if e.layer == nil {
+		l := channels.NewMemory(nil)
+		e.layer = l
+		s.closers = append(s.closers, l.Close)
+	}
+	if e.sched == nil {
+		e.sched = timeouts.NewLocal(&timeouts.LocalOptions{Logger: o.Logger})
+	}
+	return nil
 }
 
 // NewServer checks the project, opens and migrates the database and starts
@@ -72,9 +124,6 @@ func NewServer(p *Project, opts *ServerOptions) (*Server, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.SQLitePath == "" {
-		o.SQLitePath = "db.sqlite3"
-	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -83,11 +132,9 @@ func NewServer(p *Project, opts *ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{e: e, handler: e.routes()}
-	if e.layer == nil {
-		e.layer, s.ownLayer = channels.NewMemory(nil), true
-	}
-	if e.sched == nil {
-		e.sched = timeouts.NewLocal(nil)
+	if err := s.connect(o); err != nil {
+		s.Close()
+		return nil, err
 	}
 	if err := s.start(o); err != nil {
 		s.Close()
@@ -106,13 +153,7 @@ func newEngine(p *Project, o ServerOptions) (*engine, error) {
 		project: p, kinds: kinds, layer: o.Layer, sched: o.Scheduler, log: o.Logger,
 		opts: o, configOf: map[int64]*sessionKind{},
 	}
-	for _, c := range p.SessionConfigs {
-		for _, a := range kinds[c.Name].apps {
-			if !containsApp(e.apps, a) {
-				e.apps = append(e.apps, a)
-			}
-		}
-	}
+	e.apps = projectApps(p, kinds)
 	if e.store, err = openStore(o.DatabaseURL, o.SQLitePath); err != nil {
 		return nil, err
 	}
@@ -123,13 +164,63 @@ func newEngine(p *Project, o ServerOptions) (*engine, error) {
 	return e, nil
 }
 
-func containsApp(list []*appSpec, a *appSpec) bool {
-	for _, b := range list {
-		if b == a {
-			return true
+// projectApps lists every app of the project's configs once, in order of
+// first appearance.
+func projectApps(p *Project, kinds map[string]*sessionKind) []*appSpec {
+	var apps []*appSpec
+	for _, c := range p.SessionConfigs {
+		for _, a := range kinds[c.Name].apps {
+			if !slices.Contains(apps, a) {
+				apps = append(apps, a)
+			}
 		}
 	}
-	return false
+	return apps
+}
+
+// redisStartTimeout bounds how long a server waits for Redis at start.
+const redisStartTimeout = 4 * time.Second
+
+// pingRedis checks that the Redis at url answers PING, so that a command
+// given a wrong REDIS_URL fails at once with the address.
+func pingRedis(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return fmt.Errorf("REDIS_URL %s is not a redis:// URL", redactURL(rawURL))
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "6379")
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("redis at %s does not answer: %w", addr, err)
+	}
+	if u.Scheme == "rediss" {
+		return nil // TLS: the client's own PING checks it
+	}
+	d := net.Dialer{Timeout: redisStartTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fail(err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	} else {
+		conn.SetDeadline(time.Now().Add(redisStartTimeout))
+	}
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return fail(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return fail(err)
+	}
+	// +PONG, or -NOAUTH when a password is needed: either way Redis answers.
+	if !strings.HasPrefix(line, "+") && !strings.HasPrefix(line, "-") {
+		return fail(fmt.Errorf("unexpected reply %q", strings.TrimSpace(line)))
+	}
+	return nil
 }
 
 // start launches the channels workers and, unless another process runs
@@ -168,8 +259,8 @@ func (s *Server) Close() error {
 		}
 		s.wg.Wait()
 		var errs []error
-		if s.ownLayer {
-			errs = append(errs, s.e.layer.Close())
+		for _, c := range s.closers {
+			errs = append(errs, c())
 		}
 		errs = append(errs, s.e.store.close())
 		err = errors.Join(errs...)

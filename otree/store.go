@@ -26,8 +26,11 @@ type store struct {
 }
 
 // openStore opens DATABASE_URL, or the SQLite file path when the URL is
-// empty.
+// empty (db.sqlite3 when both are).
 func openStore(databaseURL, sqlitePath string) (*store, error) {
+	if sqlitePath == "" {
+		sqlitePath = "db.sqlite3"
+	}
 	cfg := &gorm.Config{
 		Logger:                                   logger.Discard,
 		SkipDefaultTransaction:                   true,
@@ -139,8 +142,30 @@ type pageTime struct {
 func (*pageTime) TableName() string { return "otree_page_time" }
 
 // migrate creates or extends every table: gotree's own and each app's.
+// Processes starting together may migrate at once: on Postgres an advisory
+// lock orders them; on SQLite a migration that lost the race to create a
+// table runs again and finds it.
 func (s *store) migrate(apps []*appSpec) error {
-	db := s.w
+	if s.postgres {
+		return s.w.Connection(func(db *gorm.DB) error {
+			if err := db.Exec("SELECT pg_advisory_lock(?)", migrationLock).Error; err != nil {
+				return fmt.Errorf("lock for migration: %w", err)
+			}
+			defer db.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
+			return migrateTables(db, apps)
+		})
+	}
+	err := migrateTables(s.w, apps)
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		err = migrateTables(s.w, apps)
+	}
+	return err
+}
+
+// migrationLock is the advisory lock key that orders migrations.
+const migrationLock = 0x6f74726565 // "otree"
+
+func migrateTables(db *gorm.DB, apps []*appSpec) error {
 	if err := db.AutoMigrate(&Session{}, &Participant{}, &waitDone{}, &pageTime{}); err != nil {
 		return fmt.Errorf("create tables: %w", err)
 	}

@@ -71,12 +71,12 @@ type ServerOptions struct {
 // workers and timeout worker. Its Handler serves participants' pages, the
 // demo page, the REST API and the WebSockets.
 type Server struct {
-	e        *engine
-	handler  http.Handler
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closers  []func() error // backends the server made
-	once     sync.Once
+	e       *engine
+	handler http.Handler
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error // backends the server made
+	once    sync.Once
 }
 
 // connect supplies the channel layer and scheduler the options leave out:

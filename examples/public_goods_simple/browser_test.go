@@ -51,6 +51,7 @@ func TestBrowser(t *testing.T) {
 		tabs[0].contribute(t, "10")
 		tabs[1].contribute(t, "20")
 		for _, tab := range tabs[:2] {
+			tab.expectWaitPage(t)
 			tab.waitForWaitSocket(t, 1)
 		}
 		time.Sleep(1500 * time.Millisecond)
@@ -84,6 +85,7 @@ func TestBrowser(t *testing.T) {
 		tabs[0].contribute(t, "10")
 		tabs[1].contribute(t, "20")
 		for _, tab := range tabs[:2] {
+			tab.expectWaitPage(t)
 			tab.waitForWaitSocket(t, 1)
 		}
 		gate.refuse(tabs[0].code, true)
@@ -268,6 +270,16 @@ func (tb *tab) contribute(t *testing.T, amount string) {
 		chromedp.Click(chromedp.CSS("button.otree-btn-next")))
 	if err != nil {
 		t.Fatalf("%s: contribute %s: %v", tb.name, amount, err)
+	}
+}
+
+// expectWaitPage waits for the wait page.
+func (tb *tab) expectWaitPage(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".otree-wait-page"))); err != nil {
+		t.Fatalf("%s: wait for the wait page: %v (log %v)", tb.name, err, tb.log(t))
 	}
 }
 

@@ -9,7 +9,7 @@
 // # Semantics
 //
 // Every implementation holds the same rules, checked by the conformance suite
-// in package channelstest:
+// in package [github.com/gotree/gotree/channels/channelstest]:
 //
 //   - A channel is a queue. [Layer.Send] appends a message; each message
 //     is delivered to exactly one [Layer.Receive] call, in the order sent.
@@ -19,16 +19,26 @@
 //     as its reply channel.
 //   - A group is a set of channels. [Layer.GroupSend] sends a copy of the
 //     message to every member. Membership expires after the layer's group
-//     expiry unless renewed by another [Layer.GroupAdd].
+//     expiry (24 h by default) unless renewed by another [Layer.GroupAdd].
 //   - A message not received within the layer's expiry (60 s by default) is
 //     dropped: pushes are hints, and a client that reconnects asks for the
 //     state anew.
 //   - A channel holds at most the layer's capacity of messages (100 by
 //     default). Send to a full channel returns [ErrFull]; nothing is dropped
 //     silently. GroupSend skips full members and reports them in a [FullError].
-//   - Every blocking call honours its context. After [Layer.Close], calls
-//     return [ErrClosed].
+//   - Every blocking call honours its context. A Receive that returns its
+//     context's error has taken no message: one that reached it as the
+//     context ended stays at the head of the channel.
+//   - After [Layer.Close], calls, Close included, return [ErrClosed].
 //
-// [Memory] is the in-process layer, the default. Package channels/redis
-// holds a layer on Redis that any number of processes can share.
+// # Implementations
+//
+// [Memory], made by [NewMemory], is the in-process layer, the default. Package
+// [github.com/gotree/gotree/channels/redis] holds a layer on Redis that any
+// number of processes can share.
+//
+// Neither stores messages durably nor acknowledges them: a message is gone
+// once received, whether or not its receiver acts on it, and a Redis layer
+// can lose messages when its connection breaks. Groups only fan out; there
+// is no way to list a group's members.
 package channels

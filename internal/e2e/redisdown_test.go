@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// silentServer listens on a local port, accepts connections and never
+// answers, as a Redis behind a broken network or a wrong service might. It
+// returns the address.
+func silentServer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// Every command that needs Redis, given a REDIS_URL where Redis does not
+// answer, exits with a failure within 5 s and names the address: first
+// with nothing listening there, then with a server that accepts
+// connections and never answers. The commands use SQLite in a fresh
+// directory, so that only Redis is missing; prodserver with a Procfile
+// uses Postgres, since its processes on one SQLite file trip over each
+// other (TestProcfileOnSQLite).
+func TestRedisUnreachable(t *testing.T) {
+	bin := examplesBin.get(t)
+	for _, redis := range []struct {
+		name string
+		addr func(testing.TB) string
+	}{
+		{"closed port", closedPort},
+		{"silent server", silentServer},
+	} {
+		t.Run(redis.name, func(t *testing.T) {
+			addr := redis.addr(t)
+			env := []string{"REDIS_URL=redis://" + addr + "/0"}
+
+			// prodserver with a Procfile runs alone, first: its two
+			// processes each migrate Postgres before they ping Redis, which
+			// leaves little of the 5 s under load. The others run together.
+			dir := t.TempDir()
+			q := shellQuote(bin)
+			procfile := "web: " + q + " runserver 127.0.0.1:0 --noworker\nworker: " + q + " runworker\n"
+			if err := os.WriteFile(filepath.Join(dir, "Procfile"), []byte(procfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pg := append([]string{"DATABASE_URL=" + postgresSchema(t)}, env...)
+			p := startProc(t, "prodserver with a Procfile", bin, dir, pg, "prodserver", "0")
+			checkRedisFailure(t, p, addr)
+
+			var procs []*proc
+			for _, args := range [][]string{
+				{"devserver", "127.0.0.1:0"},
+				{"runserver", "127.0.0.1:0", "--noworker"},
+				{"runchannelsworker"},
+				{"runtimeoutworker"},
+				{"runworker"},
+				{"develop", "127.0.0.1:0"},
+				{"prodserver", "0"},
+			} {
+				procs = append(procs, startProc(t, strings.Join(args, " "), bin, "", env, args...))
+			}
+			for _, p := range procs {
+				checkRedisFailure(t, p, addr)
+			}
+		})
+	}
+}
+
+// checkRedisFailure checks that p exits with a failure within 5 s of its
+// start and names addr.
+func checkRedisFailure(t *testing.T, p *proc, addr string) {
+	t.Helper()
+	code := p.wait(10*time.Second - time.Since(p.started))
+	took := p.exitedAt.Sub(p.started)
+	out := p.out.String()
+	switch {
+	case code == -1:
+		t.Errorf("%s: still running after 10 s, want an exit within 5 s", p.name)
+		return
+	case code == 0:
+		t.Errorf("%s: exited with 0 after %v, want a failure", p.name, took)
+	case took > 5*time.Second:
+		t.Errorf("%s: exited with %d after %v, want within 5 s", p.name, code, took)
+	}
+	if !strings.Contains(out, addr) {
+		t.Errorf("%s: output does not name %s:\n%s", p.name, addr, indent(out))
+	}
+	t.Logf("%s: exit %d after %v: %s", p.name, code, took.Round(time.Millisecond), firstLine(out, addr))
+}
+
+// firstLine returns the first line of s that contains sub, else s's first
+// line.
+func firstLine(s, sub string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return lines[0]
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

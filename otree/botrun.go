@@ -486,7 +486,7 @@ func (r *botRun) closeTxn() {
 
 func (r *botRun) readTxn() *txn {
 	r.closeTxn()
-	r.t = newTxn(r.ctx, r.e, r.e.store.r.WithContext(r.ctx), false)
+	r.t = r.e.readTxn(r.ctx)
 	return r.t
 }
 

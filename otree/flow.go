@@ -2,10 +2,12 @@ package otree
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"hash/fnv"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -172,9 +174,12 @@ func (t *txn) passWait(k *sessionKind, p *Participant, i int, s step, pl any) {
 // and moves the waiting members on. It holds a lock per (wait page, group)
 // so that concurrent arrivals, even on other processes, see each other.
 func (t *txn) tryRelease(k *sessionKind, p *Participant, i int, s step, pl any, key int64) bool {
-	t.lockWait(p.SessionID, i, key)
-	if t.waitDone(p.SessionID, i, key) {
-		return true
+	if t.e.store.postgres {
+		// Another process may have completed the wait while we took the lock.
+		t.lockWait(p.SessionID, i, key)
+		if t.waitDone(p.SessionID, i, key) {
+			return true
+		}
 	}
 	members := t.waitMembers(s, pl)
 	waiting, ok := t.arrivals(members, p, i)
@@ -182,7 +187,8 @@ func (t *txn) tryRelease(k *sessionKind, p *Participant, i int, s step, pl any, 
 		return false
 	}
 	t.runAfterAll(s, pl)
-	must(t.db.Create(&waitDone{SessionID: p.SessionID, PageIndex: i, GroupID: key}).Error)
+	must(t.q.exec("INSERT INTO otree_wait_done (session_id, page_index, group_id, created_at) "+
+		"VALUES (?, ?, ?, ?)", p.SessionID, i, key, time.Now()))
 	t.markWaitDone(p.SessionID, i, key)
 	for _, id := range waiting {
 		if id == p.ID {
@@ -221,9 +227,24 @@ func (t *txn) arrivals(members []any, self *Participant, i int) (waiting []int64
 		PageIndex  int
 		OnWaitPage bool
 	}
+	q := "SELECT id, page_index, on_wait_page FROM otree_participant WHERE id IN (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rs, err := t.q.query(q, args...)
+	must(err)
+	defer rs.Close()
 	var rows []progress
-	must(t.db.Model(&Participant{}).Select("id, page_index, on_wait_page").
-		Where("id IN ?", ids).Find(&rows).Error)
+	for rs.Next() {
+		var r progress
+		var onWait sql.NullBool
+		must(rs.Scan(&r.ID, &r.PageIndex, &onWait))
+		r.OnWaitPage = onWait.Bool
+		rows = append(rows, r)
+	}
+	must(rs.Err())
 	all = len(rows) == len(ids)
 	for _, r := range rows {
 		if q := t.participants[r.ID]; q != nil && (q == self || len(q.st.progressCols) > 0) {
@@ -256,9 +277,8 @@ func (t *txn) waitDone(sessionID int64, i int, key int64) bool {
 		return true
 	}
 	var n int64
-	must(t.db.Model(&waitDone{}).
-		Where("session_id = ? AND page_index = ? AND group_id = ?", sessionID, i, key).
-		Count(&n).Error)
+	must(t.q.scalar(&n, "SELECT count(*) FROM otree_wait_done "+
+		"WHERE session_id = ? AND page_index = ? AND group_id = ?", sessionID, i, key))
 	if n > 0 {
 		t.markWaitDone(sessionID, i, key)
 	}
@@ -287,7 +307,7 @@ func (t *txn) lockWait(sessionID int64, i int, key int64) {
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "wait|%d|%d|%d", sessionID, i, key)
-	must(t.db.Exec("SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())).Error)
+	must(t.q.exec("SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())))
 }
 
 // recordPage logs a completed page in the page-time table.
@@ -295,11 +315,10 @@ func (t *txn) recordPage(p *Participant, i int, s step, timedOut bool) {
 	now := time.Now()
 	p.LastPageAt = &now
 	p.setProgress("last_page_at")
-	must(t.db.Create(&pageTime{
-		SessionID: p.SessionID, ParticipantID: p.ID, PageIndex: i,
-		AppName: s.app.name, PageName: s.page.name, RoundNumber: s.round,
-		CompletedAt: now, TimeoutHappened: timedOut, IsWaitPage: s.page.isWait(),
-	}).Error)
+	must(t.q.exec("INSERT INTO otree_page_time (session_id, participant_id, page_index, app_name, "+
+		"page_name, round_number, completed_at, timeout_happened, is_wait_page) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", p.SessionID, p.ID, i, s.app.name, s.page.name,
+		s.round, now, timedOut, s.page.isWait()))
 }
 
 // A formError is a rejected submission: messages by field column, a

@@ -59,8 +59,8 @@ func (t *txn) setGroupMatrix(app *appSpec, round int, m [][]int) error {
 		groups = append(groups, t.insertGroup(app, round, len(groups)+1))
 	}
 	for _, g := range groups[len(m):] {
-		must(t.db.Exec(fmt.Sprintf("DELETE FROM %s WHERE id = ?", quote(app.group.name)),
-			g.(model).core().id).Error)
+		must(t.q.exec(fmt.Sprintf("DELETE FROM %s WHERE id = ?", quote(app.group.name)),
+			g.(model).core().id))
 	}
 	groups = groups[:len(m)]
 	for gi, row := range m {
@@ -86,7 +86,7 @@ func (t *txn) moveToGroup(app *appSpec, p any, gid int64, pos int) {
 	pc.groupID, pc.idInGroup, pc.role = gid, pos, role
 	q := fmt.Sprintf("UPDATE %s SET group_id = ?, id_in_group = ?, role = ? WHERE id = ?",
 		quote(app.player.name))
-	must(t.db.Exec(q, gid, pos, role, pc.id).Error)
+	must(t.q.exec(q, gid, pos, role, pc.id))
 }
 
 func (t *txn) insertGroup(app *appSpec, round, idInSub int) any {
@@ -94,7 +94,7 @@ func (t *txn) insertGroup(app *appSpec, round, idInSub int) any {
 	q := fmt.Sprintf("INSERT INTO %s (session_id, round_number, subsession_id, id_in_subsession) "+
 		"VALUES (?, ?, ?, ?) RETURNING id", quote(app.group.name))
 	var id int64
-	must(t.db.Raw(q, sub.sessionID, round, sub.id, idInSub).Scan(&id).Error)
+	must(t.q.scalar(&id, q, sub.sessionID, round, sub.id, idInSub))
 	return t.groupByID(app, id)
 }
 

@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -192,4 +193,45 @@ func jsonString(v any) string {
 		panic(fmt.Sprintf("otree: vars cannot be stored as JSON: %v", err))
 	}
 	return string(b)
+}
+
+// participantColumns is the select list scanParticipant reads.
+const participantColumns = "id, session_id, code, id_in_session, label, payoff, vars, visited, " +
+	"time_started, is_bot, page_index, max_page_index, current_app, current_page, round_number, " +
+	"on_wait_page, last_page_at, expiry_page, expiry_at"
+
+// scanParticipant reads a row of participantColumns.
+func scanParticipant(rows interface{ Scan(...any) error }) (*Participant, error) {
+	var p Participant
+	var label, vars, app, page sql.NullString
+	var visited, isBot, onWait sql.NullBool
+	var started, last, expiry sql.NullTime
+	var maxIndex, round, expiryPage sql.NullInt64
+	err := rows.Scan(&p.ID, &p.SessionID, &p.Code, &p.IDInSession, &label, &p.Payoff, &vars,
+		&visited, &started, &isBot, &p.PageIndex, &maxIndex, &app, &page, &round,
+		&onWait, &last, &expiryPage, &expiry)
+	if err != nil {
+		return nil, fmt.Errorf("read participant: %w", err)
+	}
+	p.Label, p.CurrentApp, p.CurrentPage = label.String, app.String, page.String
+	p.Visited, p.IsBot, p.OnWaitPage = visited.Bool, isBot.Bool, onWait.Bool
+	p.MaxPageIndex, p.RoundNumber, p.ExpiryPage = int(maxIndex.Int64), int(round.Int64),
+		int(expiryPage.Int64)
+	p.TimeStarted, p.LastPageAt, p.ExpiryAt = timePtr(started), timePtr(last), timePtr(expiry)
+	if vars.String != "" && vars.String != "null" {
+		if err := json.Unmarshal([]byte(vars.String), &p.Vars); err != nil {
+			return nil, fmt.Errorf("read participant %s vars: %w", p.Code, err)
+		}
+	}
+	if p.Vars == nil {
+		p.Vars = map[string]any{}
+	}
+	return &p, nil
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
 }

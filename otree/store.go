@@ -2,9 +2,11 @@ package otree
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"reflect"
 	"strings"
 	"time"
@@ -15,14 +17,44 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// A store is the database: a pool for transactions that write and one for
-// reads. On SQLite the writer pool has one connection whose transactions
-// begin IMMEDIATE, so writers queue in Go instead of failing with
-// SQLITE_BUSY, while readers run in parallel on WAL snapshots. On Postgres
-// both are the same pool.
+// A store is the database. On SQLite, every writing transaction runs on one
+// dedicated connection, one at a time, with BEGIN IMMEDIATE: writers queue
+// in Go instead of failing with SQLITE_BUSY, and statements prepared on that
+// connection serve every request. Readers run in parallel on a pool, on WAL
+// snapshots. On Postgres, transactions run on a pool.
 type store struct {
-	w, r     *gorm.DB
+	w, r     *gorm.DB // gorm handles, for migrations and what is not hot
+	rsql     *sql.DB  // the readers' pool (the same as the writers' on Postgres)
+	wsql     *sql.DB  // the writers' pool
 	postgres bool
+
+	// SQLite only: the writers' connection and its statements. wmu is held
+	// for the whole of each writing transaction.
+	wmu    sync.Mutex
+	wconn  *sql.Conn
+	wstmts *stmtCache
+	rstmts *stmtCache
+}
+
+// newStore wraps the writer and reader handles.
+func newStore(w, r *gorm.DB, postgres bool) (*store, error) {
+	wsql, err := w.DB()
+	if err != nil {
+		return nil, err
+	}
+	rsql, err := r.DB()
+	if err != nil {
+		return nil, err
+	}
+	s := &store{w: w, r: r, wsql: wsql, rsql: rsql, postgres: postgres}
+	if postgres {
+		return s, nil
+	}
+	if s.wconn, err = wsql.Conn(context.Background()); err != nil {
+		return nil, fmt.Errorf("open the writers' connection: %w", err)
+	}
+	s.wstmts, s.rstmts = newStmtCache(s.wconn), newStmtCache(rsql)
+	return s, nil
 }
 
 // openStore opens DATABASE_URL, or the SQLite file path when the URL is
@@ -35,7 +67,6 @@ func openStore(databaseURL, sqlitePath string) (*store, error) {
 		Logger:                                   logger.Discard,
 		SkipDefaultTransaction:                   true,
 		DisableForeignKeyConstraintWhenMigrating: true,
-		PrepareStmt:                              true,
 	}
 	if databaseURL != "" {
 		if !strings.HasPrefix(databaseURL, "postgres://") &&
@@ -65,13 +96,13 @@ func openPostgres(dsn string, cfg *gorm.Config) (*store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("connect to database %s: %w", redactURL(dsn), err)
 	}
-	return &store{w: db, r: db, postgres: true}, nil
+	return newStore(db, db, true)
 }
 
 func openSQLite(path string, cfg *gorm.Config) (*store, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)"
-	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+pragmas+"&_txlock=immediate"), cfg)
+	w, err := gorm.Open(sqlite.Open("file:"+path+"?"+pragmas), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -80,7 +111,9 @@ func openSQLite(path string, cfg *gorm.Config) (*store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	wdb, _ := w.DB()
-	wdb.SetMaxOpenConns(1)
+	// One connection for transactions, held; one for migrations.
+	wdb.SetMaxOpenConns(2)
+	wdb.SetMaxIdleConns(2)
 	wdb.SetConnMaxIdleTime(0)
 	rdb, _ := r.DB()
 	rdb.SetMaxOpenConns(8)
@@ -88,11 +121,16 @@ func openSQLite(path string, cfg *gorm.Config) (*store, error) {
 	if err := wdb.Ping(); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &store{w: w, r: r}, nil
+	return newStore(w, r, false)
 }
 
 func (s *store) close() error {
+	s.wstmts.close()
+	s.rstmts.close()
 	var errs []error
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
 	for _, db := range []*gorm.DB{s.w, s.r} {
 		if sqlDB, err := db.DB(); err == nil {
 			errs = append(errs, sqlDB.Close())
@@ -296,4 +334,67 @@ func (t *table) migrate(db *gorm.DB) error {
 			quote(t.name+"_participant_round"), quote(t.name))).Error
 	}
 	return nil
+}
+
+// A writeTx is a writing transaction: its gorm handle and its runner share
+// the transaction.
+type writeTx struct {
+	s      *store
+	gorm   *gorm.DB
+	runner runner
+	tx     *sql.Tx // Postgres
+	done   bool
+}
+
+// begin starts a writing transaction. On SQLite it holds the writers' lock
+// until commit or rollback.
+func (s *store) begin(ctx context.Context) (*writeTx, error) {
+	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
+	if s.postgres {
+		tx, err := s.wsql.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin transaction: %w", err)
+		}
+		db.Statement.ConnPool = tx
+		return &writeTx{s: s, gorm: db, runner: runner{ctx, tx, nil}, tx: tx}, nil
+	}
+	s.wmu.Lock()
+	if _, err := s.wconn.ExecContext(context.WithoutCancel(ctx), "BEGIN IMMEDIATE"); err != nil {
+		s.wmu.Unlock()
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	db.Statement.ConnPool = s.wconn
+	return &writeTx{s: s, gorm: db, runner: runner{ctx, s.wconn, s.wstmts}}, nil
+}
+
+func (w *writeTx) commit() error {
+	if w.tx != nil {
+		if err := w.tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+	defer w.end()
+	if _, err := w.s.wconn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		w.s.wconn.ExecContext(context.Background(), "ROLLBACK")
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (w *writeTx) rollback() {
+	if w.tx != nil {
+		w.tx.Rollback()
+		return
+	}
+	if w.done {
+		return
+	}
+	defer w.end()
+	w.s.wconn.ExecContext(context.Background(), "ROLLBACK")
+}
+
+func (w *writeTx) end() {
+	w.done = true
+	w.s.wmu.Unlock()
 }

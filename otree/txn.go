@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // A txn is one request's unit of work: the database transaction, every row
@@ -22,7 +21,8 @@ import (
 type txn struct {
 	ctx       context.Context
 	e         *engine
-	db        *gorm.DB
+	db        *gorm.DB // gorm over the same transaction, for what is not hot
+	q         runner   // prepared statements, for what is
 	write     bool
 	done      bool
 	sessionID int64 // the session the request works on
@@ -79,9 +79,9 @@ func (e *HookError) Error() string {
 	return fmt.Sprintf("%s: panic: %v", e.Hook, e.Value)
 }
 
-func newTxn(ctx context.Context, e *engine, db *gorm.DB, write bool) *txn {
+func newTxn(ctx context.Context, e *engine, db *gorm.DB, q runner, write bool) *txn {
 	return &txn{
-		ctx: ctx, e: e, db: db, write: write,
+		ctx: ctx, e: e, db: db, q: q, write: write,
 		byID:         map[rowKey]*rowState{},
 		players:      map[playerKey]*rowState{},
 		subsessions:  map[roundKey]*rowState{},
@@ -144,14 +144,7 @@ func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
 	var t *txn
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
-		err = e.store.w.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-			t = newTxn(ctx, e, db, true)
-			defer func() { t.done = true }()
-			if err := t.run(fn); err != nil {
-				return err
-			}
-			return t.save()
-		})
+		t, err = e.writeOnce(ctx, fn)
 		if !retryable(err) {
 			break
 		}
@@ -166,11 +159,37 @@ func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
 	return nil
 }
 
+// writeOnce runs fn in one transaction and commits it if fn and the save
+// succeed. The transaction always ends, even if fn panics.
+func (e *engine) writeOnce(ctx context.Context, fn func(t *txn) error) (t *txn, err error) {
+	tx, err := e.store.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tx.rollback()
+		}
+	}()
+	t = newTxn(ctx, e, tx.gorm, tx.runner, true)
+	err = t.run(func(t *txn) error {
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.save()
+	})
+	t.done = true
+	if err != nil {
+		return t, err
+	}
+	return t, tx.commit()
+}
+
 // read runs fn without a writing transaction. If fn changes a model, it
 // runs again in a writing transaction, so that a page's VarsForTemplate may
 // store what it computes, as in oTree.
 func (e *engine) read(ctx context.Context, fn func(t *txn) error) error {
-	t := newTxn(ctx, e, e.store.r.WithContext(ctx), false)
+	t := e.readTxn(ctx)
 	err := t.run(fn)
 	t.done = true
 	if err == nil && t.dirty() {
@@ -180,6 +199,11 @@ func (e *engine) read(ctx context.Context, fn func(t *txn) error) error {
 		return e.write(ctx, fn)
 	}
 	return err
+}
+
+// readTxn returns a txn that reads outside any transaction.
+func (e *engine) readTxn(ctx context.Context) *txn {
+	return newTxn(ctx, e, e.store.r.WithContext(ctx), runner{ctx, e.store.rsql, e.store.rstmts}, false)
 }
 
 func retryable(err error) bool {
@@ -265,7 +289,7 @@ func (t *txn) saveRow(st *rowState) error {
 		set[i] = quote(c) + " = ?"
 	}
 	q := fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", quote(st.tbl.name), strings.Join(set, ", "))
-	if err := t.db.Exec(q, append(vals, st.self.Interface().(model).core().id)...).Error; err != nil {
+	if err := t.q.exec(q, append(vals, st.self.Interface().(model).core().id)...); err != nil {
 		return fmt.Errorf("save %s: %w", st.tbl.name, err)
 	}
 	st.markSaved()
@@ -297,14 +321,28 @@ func (t *txn) saveParticipant(p *Participant) error {
 	if len(ch) == 0 {
 		return nil
 	}
-	if _, ok := ch["payoff"]; ok {
-		// Apply the change as a delta, so concurrent changes to the same
-		// participant's payoff from other groups' hooks add up.
-		delta := p.Payoff.Sub(p.st.payoff).Add(p.st.payoffDelta)
-		ch["payoff"] = gorm.Expr("payoff + ?", toDriver(delta))
-		p.Payoff = p.st.payoff.Add(delta)
+	cols := make([]string, 0, len(ch))
+	for c := range ch {
+		cols = append(cols, c)
 	}
-	if err := t.db.Model(&Participant{}).Where("id = ?", p.ID).Updates(ch).Error; err != nil {
+	slices.Sort(cols) // a stable statement text, prepared once
+	set := make([]string, len(cols))
+	args := make([]any, 0, len(cols)+1)
+	for i, c := range cols {
+		if c == "payoff" {
+			// Apply the change as a delta, so concurrent changes to the same
+			// participant's payoff from other groups' hooks add up.
+			delta := p.Payoff.Sub(p.st.payoff).Add(p.st.payoffDelta)
+			set[i] = "payoff = payoff + ?"
+			args = append(args, toDriver(delta))
+			p.Payoff = p.st.payoff.Add(delta)
+			continue
+		}
+		set[i] = quote(c) + " = ?"
+		args = append(args, ch[c])
+	}
+	q := "UPDATE otree_participant SET " + strings.Join(set, ", ") + " WHERE id = ?"
+	if err := t.q.exec(q, append(args, p.ID)...); err != nil {
 		return fmt.Errorf("save participant %s: %w", p.Code, err)
 	}
 	p.st.payoff, p.st.payoffDelta = p.Payoff, Currency{}
@@ -384,39 +422,60 @@ func (t *txn) participant(id int64) *Participant {
 	if p := t.participants[id]; p != nil {
 		return p
 	}
-	var p Participant
-	must(t.db.Where("id = ?", id).Take(&p).Error)
-	return t.adopt(&p)
+	p, err := t.loadParticipant("id = ?", false, id)
+	must(err)
+	if p == nil {
+		must(fmt.Errorf("no participant with id %d", id))
+	}
+	return t.adopt(p)
 }
 
 // participantByCode loads a participant by code; with lock, the row stays
 // locked until the transaction ends (a no-op on SQLite, whose writer holds
 // the database). It returns nil for an unknown code.
 func (t *txn) participantByCode(code string, lock bool) (*Participant, error) {
-	var p Participant
-	q := t.db.Where("code = ?", code)
-	if lock && t.e.store.postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	err := q.Take(&p).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
+	p, err := t.loadParticipant("code = ?", lock, code)
 	if err != nil {
 		return nil, fmt.Errorf("load participant: %w", err)
 	}
-	return t.adopt(&p), nil
+	if p == nil {
+		return nil, nil
+	}
+	return t.adopt(p), nil
+}
+
+// loadParticipant reads one participant row, or nil if none matches.
+func (t *txn) loadParticipant(where string, lock bool, args ...any) (*Participant, error) {
+	q := "SELECT " + participantColumns + " FROM otree_participant WHERE " + where
+	if lock && t.e.store.postgres {
+		q += " FOR UPDATE"
+	}
+	rows, err := t.q.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	return scanParticipant(rows)
 }
 
 // lockParticipant re-reads a participant under a row lock, for changing
 // another participant's progress. Unsaved changes to it are kept.
 func (t *txn) lockParticipant(id int64) *Participant {
-	p := t.participant(id)
 	if !t.e.store.postgres {
-		return p
+		return t.participant(id)
 	}
-	var fresh Participant
-	must(t.db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&fresh).Error)
+	fresh, err := t.loadParticipant("id = ?", true, id)
+	must(err)
+	if fresh == nil {
+		must(fmt.Errorf("no participant with id %d", id))
+	}
+	p := t.participants[id]
+	if p == nil {
+		return t.adopt(fresh)
+	}
 	if len(p.st.progressCols) == 0 {
 		p.PageIndex, p.OnWaitPage = fresh.PageIndex, fresh.OnWaitPage
 		p.ExpiryPage, p.ExpiryAt = fresh.ExpiryPage, fresh.ExpiryAt
@@ -465,7 +524,7 @@ func (t *txn) sessionParticipants(sessionID int64) []*Participant {
 // query loads the rows of tbl matching where, reusing rows already loaded.
 func (t *txn) query(tbl *table, where string, args ...any) []any {
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", tbl.cols, quote(tbl.name), where)
-	rows, err := t.db.Raw(q, args...).Rows()
+	rows, err := t.q.query(q, args...)
 	must(err)
 	defer rows.Close()
 	n := len(tbl.sys) + len(tbl.schema.fields)

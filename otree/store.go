@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"reflect"
 	"strings"
 	"time"
@@ -17,26 +16,29 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// A store is the database. On SQLite, every writing transaction runs on one
-// dedicated connection, one at a time, with BEGIN IMMEDIATE: writers queue
-// in Go instead of failing with SQLITE_BUSY, and statements prepared on that
-// connection serve every request. Readers run in parallel on a pool, on WAL
-// snapshots. On Postgres, transactions run on a pool.
+// A store is the database. On SQLite one writer goroutine owns a dedicated
+// connection and runs every writing transaction: the requests waiting when
+// it is free go into one transaction, each in its own savepoint, so that
+// BEGIN and COMMIT are paid once per batch and one request's failure rolls
+// back only its own work (group commit). Statements are prepared once on
+// that connection. Readers run in parallel on a pool, on WAL snapshots. On
+// Postgres, transactions run concurrently on a pool.
 type store struct {
 	w, r     *gorm.DB // gorm handles, for migrations and what is not hot
 	rsql     *sql.DB  // the readers' pool (the same as the writers' on Postgres)
 	wsql     *sql.DB  // the writers' pool
 	postgres bool
 
-	// SQLite only: the writers' connection and its statements. wmu is held
-	// for the whole of each writing transaction.
-	wmu    sync.Mutex
-	wconn  *sql.Conn
-	wstmts *stmtCache
-	rstmts *stmtCache
+	// SQLite only.
+	wconn   *sql.Conn      // the writer goroutine's connection
+	wstmts  *stmtCache     // statements prepared on wconn
+	rstmts  *stmtCache     // statements prepared on the readers' pool
+	jobs    chan *writeJob // to the writer goroutine
+	stopped chan struct{}  // closed when the writer goroutine has returned
 }
 
-// newStore wraps the writer and reader handles.
+// newStore wraps the writer and reader handles and, on SQLite, starts the
+// writer goroutine.
 func newStore(w, r *gorm.DB, postgres bool) (*store, error) {
 	wsql, err := w.DB()
 	if err != nil {
@@ -54,6 +56,8 @@ func newStore(w, r *gorm.DB, postgres bool) (*store, error) {
 		return nil, fmt.Errorf("open the writers' connection: %w", err)
 	}
 	s.wstmts, s.rstmts = newStmtCache(s.wconn), newStmtCache(rsql)
+	s.jobs, s.stopped = make(chan *writeJob), make(chan struct{})
+	go s.writer()
 	return s, nil
 }
 
@@ -125,6 +129,10 @@ func openSQLite(path string, cfg *gorm.Config) (*store, error) {
 }
 
 func (s *store) close() error {
+	if s.jobs != nil {
+		close(s.jobs)
+		<-s.stopped
+	}
 	s.wstmts.close()
 	s.rstmts.close()
 	var errs []error
@@ -336,65 +344,123 @@ func (t *table) migrate(db *gorm.DB) error {
 	return nil
 }
 
-// A writeTx is a writing transaction: its gorm handle and its runner share
-// the transaction.
-type writeTx struct {
-	s      *store
-	gorm   *gorm.DB
-	runner runner
-	tx     *sql.Tx // Postgres
-	done   bool
+// A writeJob is one request's writing work, run by the SQLite writer
+// goroutine inside a savepoint of a shared transaction.
+type writeJob struct {
+	ctx  context.Context
+	fn   func(db *gorm.DB, r runner) error
+	done chan error
 }
 
-// begin starts a writing transaction. On SQLite it holds the writers' lock
-// until commit or rollback.
-func (s *store) begin(ctx context.Context) (*writeTx, error) {
-	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
+// maxBatch bounds the requests committed together.
+const maxBatch = 256
+
+// write runs fn in a writing transaction: on Postgres its own; on SQLite a
+// savepoint of the writer goroutine's next transaction. It returns once the
+// work is committed, or rolled back.
+func (s *store) write(ctx context.Context, fn func(db *gorm.DB, r runner) error) error {
 	if s.postgres {
-		tx, err := s.wsql.BeginTx(ctx, nil)
-		if err != nil {
-			return nil, fmt.Errorf("begin transaction: %w", err)
-		}
-		db.Statement.ConnPool = tx
-		return &writeTx{s: s, gorm: db, runner: runner{ctx, tx, nil}, tx: tx}, nil
+		return s.writePostgres(ctx, fn)
 	}
-	s.wmu.Lock()
-	if _, err := s.wconn.ExecContext(context.WithoutCancel(ctx), "BEGIN IMMEDIATE"); err != nil {
-		s.wmu.Unlock()
-		return nil, fmt.Errorf("begin transaction: %w", err)
+	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	db.Statement.ConnPool = s.wconn
-	return &writeTx{s: s, gorm: db, runner: runner{ctx, s.wconn, s.wstmts}}, nil
+	return <-j.done
 }
 
-func (w *writeTx) commit() error {
-	if w.tx != nil {
-		if err := w.tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
+func (s *store) writePostgres(ctx context.Context, fn func(db *gorm.DB, r runner) error) (err error) {
+	tx, err := s.wsql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
 	}
-	defer w.end()
-	if _, err := w.s.wconn.ExecContext(context.Background(), "COMMIT"); err != nil {
-		w.s.wconn.ExecContext(context.Background(), "ROLLBACK")
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
+	db.Statement.ConnPool = tx
+	if err := fn(db, runner{ctx, tx, nil}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-func (w *writeTx) rollback() {
-	if w.tx != nil {
-		w.tx.Rollback()
-		return
+// writer runs batches of jobs until the jobs channel is closed.
+func (s *store) writer() {
+	defer close(s.stopped)
+	for j := range s.jobs {
+		batch := []*writeJob{j}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case j, ok := <-s.jobs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, j)
+			default:
+				break more
+			}
+		}
+		s.runBatch(batch)
 	}
-	if w.done {
-		return
-	}
-	defer w.end()
-	w.s.wconn.ExecContext(context.Background(), "ROLLBACK")
 }
 
-func (w *writeTx) end() {
-	w.done = true
-	w.s.wmu.Unlock()
+// runBatch runs jobs in one transaction, each in a savepoint, and tells
+// each its outcome once the transaction has committed.
+func (s *store) runBatch(jobs []*writeJob) {
+	bg := context.Background()
+	errs := make([]error, len(jobs))
+	if _, err := s.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+		for _, j := range jobs {
+			j.done <- fmt.Errorf("begin transaction: %w", err)
+		}
+		return
+	}
+	for i, j := range jobs {
+		errs[i] = s.runJob(j)
+	}
+	if _, err := s.wconn.ExecContext(bg, "COMMIT"); err != nil {
+		s.wconn.ExecContext(bg, "ROLLBACK")
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+	for i, j := range jobs {
+		j.done <- errs[i]
+	}
+}
+
+// runJob runs one job in a savepoint, rolling back to it on failure. Its
+// statements run without the request's cancellation: interrupting SQLite
+// mid-statement could roll back the whole shared transaction.
+func (s *store) runJob(j *writeJob) (err error) {
+	if err := j.ctx.Err(); err != nil {
+		return err
+	}
+	ctx := context.WithoutCancel(j.ctx)
+	if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT otree_request"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("otree: panic in a write: %v", r)
+		}
+		if err != nil {
+			s.wconn.ExecContext(ctx, "ROLLBACK TO otree_request")
+		}
+		s.wconn.ExecContext(ctx, "RELEASE otree_request")
+	}()
+	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
+	db.Statement.ConnPool = s.wconn
+	return j.fn(db, runner{ctx, s.wconn, s.wstmts})
 }

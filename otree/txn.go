@@ -160,29 +160,20 @@ func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
 }
 
 // writeOnce runs fn in one transaction and commits it if fn and the save
-// succeed. The transaction always ends, even if fn panics.
-func (e *engine) writeOnce(ctx context.Context, fn func(t *txn) error) (t *txn, err error) {
-	tx, err := e.store.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			tx.rollback()
-		}
-	}()
-	t = newTxn(ctx, e, tx.gorm, tx.runner, true)
-	err = t.run(func(t *txn) error {
-		if err := fn(t); err != nil {
-			return err
-		}
-		return t.save()
+// succeed.
+func (e *engine) writeOnce(ctx context.Context, fn func(t *txn) error) (*txn, error) {
+	var t *txn
+	err := e.store.write(ctx, func(db *gorm.DB, r runner) error {
+		t = newTxn(r.ctx, e, db, r, true)
+		defer func() { t.done = true }()
+		return t.run(func(t *txn) error {
+			if err := fn(t); err != nil {
+				return err
+			}
+			return t.save()
+		})
 	})
-	t.done = true
-	if err != nil {
-		return t, err
-	}
-	return t, tx.commit()
+	return t, err
 }
 
 // read runs fn without a writing transaction. If fn changes a model, it

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -71,7 +72,12 @@ commands:
   resetdb [--yes]
         drop and recreate every table, after asking
   test [CONFIG] [N]
-        play session configs with their bots; every config if none named`
+        play session configs with their bots; every config if none named;
+        alias bots
+  bots --url URL CONFIG N [--session-size=S] [--ramp=D] [--rest-key=K]
+        play N participants of CONFIG against the server at URL, over
+        HTTP and WebSockets as browsers do, and report requests/s and
+        latency: a load test`
 
 // Command runs one command with its arguments, writing reports to out. It
 // returns when the command is done or ctx is cancelled.
@@ -95,7 +101,12 @@ func (p *Project) Command(ctx context.Context, args []string, out io.Writer) err
 		return p.runWorkers(ctx, cmd, rest, out, true, true)
 	case "resetdb":
 		return p.resetdb(ctx, rest, out)
-	case "test", "bots":
+	case "test":
+		return p.test(ctx, rest, out)
+	case "bots":
+		if slices.ContainsFunc(rest, func(a string) bool { return strings.HasPrefix(a, "--url") }) {
+			return remoteBots(ctx, rest, out)
+		}
 		return p.test(ctx, rest, out)
 	case "help", "-h", "--help":
 		fmt.Fprintln(out, usage)

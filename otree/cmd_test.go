@@ -26,7 +26,7 @@ type cmdPage struct{ Page }
 var cmdProject = &Project{SessionConfigs: []SessionConfig{{
 	Name: "one", Apps: []Application{&App[cmdSub, cmdGroup, cmdPlayer]{
 		Name: "one", Pages: []AnyPage{cmdPage{}},
-		Bot:  func(b *Bot[cmdPlayer]) {},
+		Bot: func(b *Bot[cmdPlayer]) {},
 	}},
 	NumDemoParticipants: 1,
 }}}

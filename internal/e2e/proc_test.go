@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -102,19 +103,70 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
 }
 
-// kill sends SIGKILL to the process's group and waits for the process to
-// exit. Killing an exited process does nothing.
+// kill sends SIGKILL to the process, its process group and every process
+// descended from it, and waits for the process to exit. Killing an exited
+// process does nothing. The descendants matter for prodserver and develop,
+// which put each of their processes in a group of its own: killed alone,
+// they would leave those running, still consuming from the test's Redis.
 func (p *proc) kill() {
 	select {
 	case <-p.exited:
 		return
 	default:
 	}
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	pid := p.cmd.Process.Pid
+	tree := descendants(pid)
+	syscall.Kill(-pid, syscall.SIGKILL)
+	for _, d := range tree {
+		syscall.Kill(d, syscall.SIGKILL)
+	}
 	select {
 	case <-p.exited:
 	case <-time.After(10 * time.Second):
 	}
+}
+
+// descendants lists the processes descended from pid, from /proc.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		id, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses and
+		// may hold spaces, are the state and the parent's pid.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(fields[1]); err == nil {
+			children[ppid] = append(children[ppid], id)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		for _, c := range children[next] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
 }
 
 // running reports whether the process has not exited.

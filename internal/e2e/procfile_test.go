@@ -9,16 +9,19 @@ import (
 	"time"
 )
 
-// prodserver runs the processes of a Procfile, a web server and a worker,
-// on the embedded SQLite database: both start and keep running. Each
-// round uses a fresh directory, hence a fresh database that both processes
-// create at once.
+// prodserver runs the processes of a Procfile, two web servers, a channels
+// worker and a timeout worker, on the embedded SQLite database: all start
+// and keep running. Each round uses a fresh directory, hence a fresh
+// database that the four processes create at once.
 func TestProcfileOnSQLite(t *testing.T) {
 	slow(t)
 	bin := examplesBin.get(t)
 	redisURL := redisDB(t)
 	q := shellQuote(bin)
-	procfile := "web: " + q + " runserver 127.0.0.1:0 --noworker\nworker: " + q + " runworker\n"
+	procfile := "web: " + q + " runserver 127.0.0.1:0 --noworker\n" +
+		"web2: " + q + " runserver 127.0.0.1:0 --noworker\n" +
+		"channels: " + q + " runchannelsworker\n" +
+		"timeouts: " + q + " runtimeoutworker\n"
 	const rounds = 8
 	failed := 0
 	for round := 1; round <= rounds; round++ {
@@ -27,11 +30,11 @@ func TestProcfileOnSQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := startProc(t, "prodserver", bin, dir, []string{"REDIS_URL=" + redisURL}, "prodserver", "0")
-		ok := waitBoth(p, 30*time.Second)
-		time.Sleep(time.Second)
+		ok := waitAllRunning(p, 30*time.Second)
+		time.Sleep(500 * time.Millisecond)
 		if !ok || !p.running() {
 			failed++
-			t.Errorf("round %d: the Procfile's processes did not both start and keep running:\n%s",
+			t.Errorf("round %d: the Procfile's processes did not all start and keep running:\n%s",
 				round, indent(p.out.String()))
 		}
 		p.kill()
@@ -41,20 +44,28 @@ func TestProcfileOnSQLite(t *testing.T) {
 	}
 }
 
-var (
-	webServingRE    = regexp.MustCompile(`web +\| gotree: serving on`)
-	workerRunningRE = regexp.MustCompile(`worker +\| gotree: running`)
-)
+var procStartedRE = []*regexp.Regexp{
+	regexp.MustCompile(`(?m)^web +\| gotree: serving on`),
+	regexp.MustCompile(`(?m)^web2 +\| gotree: serving on`),
+	regexp.MustCompile(`(?m)^channels +\| gotree: running`),
+	regexp.MustCompile(`(?m)^timeouts +\| gotree: running`),
+}
 
-// waitBoth reports whether the output of a prodserver running a web and a
-// worker entry shows both running within limit, with the prodserver still
-// up.
-func waitBoth(p *proc, limit time.Duration) bool {
+// waitAllRunning reports whether the output of a prodserver running the
+// Procfile of TestProcfileOnSQLite shows every process running within
+// limit, with no error and the prodserver still up.
+func waitAllRunning(p *proc, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && p.running() {
 		out := p.out.String()
-		if webServingRE.MatchString(out) && workerRunningRE.MatchString(out) &&
-			!strings.Contains(out, "error:") {
+		if strings.Contains(out, "error") {
+			return false
+		}
+		all := true
+		for _, re := range procStartedRE {
+			all = all && re.MatchString(out)
+		}
+		if all {
 			return true
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -214,17 +215,20 @@ func TestPublicGoodsAcrossProcesses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, members := c.publicGoodsSession(t, 30, tc.contribution)
 			started := time.Now()
-			playAll(t, members)
-			t.Logf("30 participants played in %v", time.Since(started).Round(time.Millisecond))
+			waited := playAll(t, members)
+			t.Logf("30 participants played in %v; %d of them were released by the wait-page socket",
+				time.Since(started).Round(time.Millisecond), waited)
 			c.checkPublicGoods(t, code, members)
 		})
 	}
 }
 
 // playAll plays every member at once: each opens the start link, then all
-// submit together, and those who must wait do so as a browser would.
-func playAll(t *testing.T, members []*pgMember) {
+// submit together, and those who must wait do so as a browser would. It
+// returns how many waited for their socket to say ready.
+func playAll(t *testing.T, members []*pgMember) int {
 	t.Helper()
+	var waited atomic.Int32
 	var all errs
 	var started, done sync.WaitGroup
 	begin := make(chan struct{})
@@ -241,32 +245,39 @@ func playAll(t *testing.T, members []*pgMember) {
 				return
 			}
 			<-begin
-			all.add(playFromContribute(m, 30*time.Second))
+			w, err := playFromContribute(m, 30*time.Second)
+			if w {
+				waited.Add(1)
+			}
+			all.add(err)
 		})
 	}
 	started.Wait()
 	close(begin)
 	done.Wait()
 	all.report(t)
+	return int(waited.Load())
 }
 
 // playFromContribute submits m's contribution, waits on the wait page if
-// it lands there, and checks that m ends on the results.
-func playFromContribute(m *pgMember, limit time.Duration) error {
+// it lands there, and checks that m ends on the results. It reports
+// whether m waited.
+func playFromContribute(m *pgMember, limit time.Duration) (waited bool, err error) {
 	if err := m.submit(contributionForm(m)); err != nil {
-		return err
+		return false, err
 	}
 	if m.on("ResultsWaitPage", 2) {
+		waited = true
 		ctx, cancel := context.WithTimeout(context.Background(), limit)
 		defer cancel()
 		if err := m.waitPage(ctx); err != nil {
-			return err
+			return waited, err
 		}
 	}
 	if !m.on("Results", 3) {
-		return fmt.Errorf("%s: ended on %s, want Results", m, m.path)
+		return waited, fmt.Errorf("%s: ended on %s, want Results", m, m.path)
 	}
-	return nil
+	return waited, nil
 }
 
 // The channels worker is killed (SIGKILL) while participants wait with open

@@ -93,13 +93,7 @@ func (e *engine) apiGetSession(w http.ResponseWriter, r *http.Request) {
 	if !e.restAllowed(w, r) {
 		return
 	}
-	var s Session
-	var parts []Participant
-	db := e.store.r.WithContext(r.Context())
-	err := db.Where("code = ?", r.PathValue("code")).Take(&s).Error
-	if err == nil {
-		err = db.Where("session_id = ?", s.ID).Order("id_in_session").Find(&parts).Error
-	}
+	s, parts, err := e.sessionWithParticipants(r.Context(), r.PathValue("code"))
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no session with that code"})
 		return

@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -119,13 +120,7 @@ func (e *engine) startLinks(w http.ResponseWriter, r *http.Request) {
 	if !e.demoAllowed(w) {
 		return
 	}
-	var s Session
-	var parts []Participant
-	db := e.store.r.WithContext(r.Context())
-	err := db.Where("code = ?", r.PathValue("code")).Take(&s).Error
-	if err == nil {
-		err = db.Where("session_id = ?", s.ID).Order("id_in_session").Find(&parts).Error
-	}
+	s, parts, err := e.sessionWithParticipants(r.Context(), r.PathValue("code"))
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		e.finish(w, r, errNotFound, "", nil)
 		return
@@ -215,4 +210,17 @@ func claim(parts []*Participant, label string) *Participant {
 		return nil
 	}
 	return parts[i]
+}
+
+// sessionWithParticipants reads a session by code and its participants by
+// IDInSession, outside any transaction.
+func (e *engine) sessionWithParticipants(ctx context.Context, code string) (*Session, []Participant, error) {
+	var s Session
+	var parts []Participant
+	db := e.store.r.WithContext(ctx)
+	if err := db.Where("code = ?", code).Take(&s).Error; err != nil {
+		return nil, nil, err
+	}
+	err := db.Where("session_id = ?", s.ID).Order("id_in_session").Find(&parts).Error
+	return &s, parts, err
 }

@@ -600,36 +600,36 @@ func (t *txn) sessionOf() int64 {
 
 // groupPlayers returns the players of a group by IDInGroup.
 func (t *txn) groupPlayers(app *appSpec, groupID int64) []any {
-	key := rowKey{app.group, groupID}
-	if list, ok := t.groupMembers[key]; ok {
-		return list
-	}
-	list := t.query(app.player, "group_id = ? ORDER BY id_in_group", groupID)
-	t.groupMembers[key] = list
-	return list
+	return cached(t.groupMembers, rowKey{app.group, groupID}, func() []any {
+		return t.query(app.player, "group_id = ? ORDER BY id_in_group", groupID)
+	})
 }
 
 // subsessionGroups returns a round's groups by IDInSubsession.
 func (t *txn) subsessionGroups(app *appSpec, round int) []any {
 	key := roundKey{app, t.sessionOf(), round}
-	if list, ok := t.roundGroups[key]; ok {
-		return list
-	}
-	list := t.query(app.group, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
-		key.sessionID, round)
-	t.roundGroups[key] = list
-	return list
+	return cached(t.roundGroups, key, func() []any {
+		return t.query(app.group, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
+			key.sessionID, round)
+	})
 }
 
 // subsessionPlayers returns a round's players by IDInSubsession.
 func (t *txn) subsessionPlayers(app *appSpec, round int) []any {
 	key := roundKey{app, t.sessionOf(), round}
-	if list, ok := t.roundPlayers[key]; ok {
+	return cached(t.roundPlayers, key, func() []any {
+		return t.query(app.player, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
+			key.sessionID, round)
+	})
+}
+
+// cached returns m[key], loading and keeping it on first use.
+func cached[K comparable](m map[K][]any, key K, load func() []any) []any {
+	if list, ok := m[key]; ok {
 		return list
 	}
-	list := t.query(app.player, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
-		key.sessionID, round)
-	t.roundPlayers[key] = list
+	list := load()
+	m[key] = list
 	return list
 }
 

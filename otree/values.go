@@ -41,30 +41,15 @@ func canonical(k fieldKind, v reflect.Value) any {
 // set stores x (canonical type, or nil for unset) into the field of rv.
 func (f *fieldSpec) set(rv reflect.Value, x any) {
 	v := rv.FieldByIndex(f.index)
-	if f.pointer {
-		if x == nil {
-			v.SetZero()
-			return
-		}
-		p := reflect.New(v.Type().Elem())
-		v.Set(p)
-		v = p.Elem()
-	}
-	if x == nil {
+	switch {
+	case x == nil:
 		v.SetZero()
-		return
-	}
-	switch f.kind {
-	case kindInt:
-		v.SetInt(x.(int64))
-	case kindFloat:
-		v.SetFloat(x.(float64))
-	case kindBool:
-		v.SetBool(x.(bool))
-	case kindString:
-		v.SetString(x.(string))
+	case f.pointer:
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(f.goValue(rv, x))
+		v.Set(p)
 	default:
-		v.Set(reflect.ValueOf(x))
+		v.Set(f.goValue(rv, x))
 	}
 }
 

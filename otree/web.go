@@ -106,7 +106,13 @@ func (pr pageRequest) current(k *sessionKind, p *Participant) bool {
 }
 
 func (e *engine) getPage(w http.ResponseWriter, r *http.Request) {
-	pr := parsePageRequest(r)
+	e.showPage(w, r, parsePageRequest(r), nil)
+}
+
+// showPage renders the requested page, with the errors of a rejected
+// submission if fe is not nil, or redirects to the page the participant is
+// on.
+func (e *engine) showPage(w http.ResponseWriter, r *http.Request, pr pageRequest, fe *formError) {
 	var to string
 	var body []byte
 	err := e.read(r.Context(), func(t *txn) error {
@@ -119,9 +125,13 @@ func (e *engine) getPage(w http.ResponseWriter, r *http.Request) {
 			to = pageURL(k, p)
 			return nil
 		}
-		body, err = e.render(t, k, p, pr.index, nil)
+		body, err = e.render(t, k, p, pr.index, fe)
 		return err
 	})
+	if err == nil && to == "" && fe != nil {
+		w.Header().Set("oTree-Redisplay-With-Errors", "true")
+		w.Header().Set("X-Otree-Error-Fields", errorFields(fe))
+	}
 	e.finish(w, r, err, to, body)
 }
 
@@ -150,7 +160,7 @@ func (e *engine) postPage(w http.ResponseWriter, r *http.Request) {
 	})
 	var fe *formError
 	if errors.As(err, &fe) {
-		e.redisplay(w, r, pr, fe)
+		e.showPage(w, r, pr, fe)
 		return
 	}
 	e.finish(w, r, err, to, nil)
@@ -164,30 +174,6 @@ func (e *engine) timedOut(r *http.Request, p *Participant, index int) bool {
 		return false
 	}
 	return p.ExpiryPage == index && p.ExpiryAt != nil && time.Until(*p.ExpiryAt) < 2*time.Second
-}
-
-// redisplay shows a rejected submission again with its errors and values.
-func (e *engine) redisplay(w http.ResponseWriter, r *http.Request, pr pageRequest, fe *formError) {
-	var to string
-	var body []byte
-	err := e.read(r.Context(), func(t *txn) error {
-		to, body = "", nil
-		p, k, err := e.participant(t, pr.code, false)
-		if err != nil {
-			return err
-		}
-		if !pr.current(k, p) {
-			to = pageURL(k, p)
-			return nil
-		}
-		body, err = e.render(t, k, p, pr.index, fe)
-		return err
-	})
-	if err == nil && to == "" {
-		w.Header().Set("oTree-Redisplay-With-Errors", "true")
-		w.Header().Set("X-Otree-Error-Fields", errorFields(fe))
-	}
-	e.finish(w, r, err, to, body)
 }
 
 func (e *engine) outOfRange(w http.ResponseWriter, r *http.Request) {

@@ -2,15 +2,18 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"gorm.io/gorm"
 )
 
@@ -402,4 +405,56 @@ func TestTimeoutWorkerKilledHoldingTask(t *testing.T) {
 	seen := submittedOnce(t, c.db, info.Code, p.code, 150*time.Second-time.Since(started))
 	t.Logf("submitted %v after the new worker started (%v after the deadline)",
 		seen.Sub(started).Round(time.Millisecond), seen.Sub(deadline).Round(time.Millisecond))
+}
+
+// A participant who keeps a timed page open, with its auto-advance socket,
+// and does not submit it: the timeout worker (asynq) submits the page at
+// the deadline, and the socket, served by the web server from the channel
+// layer, tells the page within 1 s of the deadline, so that it reloads
+// onto the next page.
+func TestAutoAdvanceAcrossProcesses(t *testing.T) {
+	slow(t)
+	c := startCluster(t, testappBin.get(t), 1)
+	info := createSession(t, c.webs[0], "solo", 1, map[string]any{"timeout_ms": 2000})
+	p := participants(info, c.webs[0])[0]
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := p.config()
+	if err != nil || cfg.AutoAdvance == "" || cfg.Deadline == 0 {
+		t.Fatalf("%s: the timed page's configuration %+v has no auto-advance socket or deadline (%v)",
+			p, cfg, err)
+	}
+	deadline := time.UnixMilli(cfg.Deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Until(deadline)+10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(p.base, "http")+cfg.AutoAdvance,
+		&websocket.DialOptions{HTTPClient: httpClient})
+	if err != nil {
+		t.Fatalf("open the auto-advance socket: %v", err)
+	}
+	defer ws.CloseNow()
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("no auto-advance message: %v", err)
+		}
+		var m struct {
+			AutoAdvanced bool `json:"auto_advanced"`
+		}
+		if json.Unmarshal(msg, &m) == nil && m.AutoAdvanced {
+			break
+		}
+	}
+	late := time.Since(deadline)
+	t.Logf("auto-advance message %v after the deadline", late.Round(time.Millisecond))
+	if late < 0 || late > time.Second {
+		t.Errorf("auto-advance message %v after the deadline, want within 1 s after it", late)
+	}
+	if err := p.get(p.path); err != nil {
+		t.Fatal(err)
+	}
+	if !p.on("End", 2) {
+		t.Errorf("%s: reloaded onto %s, want End", p, p.path)
+	}
 }

@@ -34,7 +34,8 @@ var Project = &otree.Project{
 	SessionConfigs: []otree.SessionConfig{
 		game("public_goods_simple", "Public goods (simple version from the tutorial)", 3,
 			publicgoodssimple.App),
-		game("public_goods", "Public goods", 3, publicgoods.App),
+		withParams(game("public_goods", "Public goods", 3, publicgoods.App),
+			map[string]any{"multiplier": 2.0}),
 		game("trust", "Trust game", 2, trust.App),
 		game("trust_simple", "Trust game (simple version from the tutorial)", 2, trustsimple.App),
 		game("prisoner", "Prisoner's dilemma", 2, prisoner.App),
@@ -45,6 +46,13 @@ var Project = &otree.Project{
 		game("survey", "Survey", 1, survey.App),
 		game("bargaining", "Bargaining (Nash demand game)", 2, bargaining.App),
 	},
+}
+
+// withParams gives a config parameters, which the demo page shows and the
+// REST API's modified_session_config_fields may override.
+func withParams(c otree.SessionConfig, params map[string]any) otree.SessionConfig {
+	c.Params = params
+	return c
 }
 
 // game returns the session config that plays app and then the payment page.

@@ -12,12 +12,16 @@ import (
 //go:embed *.html
 var templates embed.FS
 
-// C holds the game's constants; templates see them as .C.
+// C holds the game's constants; templates see them as .C. A session
+// config's "multiplier" parameter overrides Multiplier.
 var C = struct {
 	PlayersPerGroup int
 	Endowment       otree.Currency
 	Multiplier      float64
 }{3, otree.Cu(100), 2}
+
+// multiplier returns the session's multiplier.
+func multiplier(s *otree.Session) float64 { return otree.Param(s, "multiplier", C.Multiplier) }
 
 type Subsession struct {
 	otree.BaseSubsession[Subsession, Group, Player]
@@ -37,6 +41,10 @@ type Player struct {
 // Introduction explains the game.
 type Introduction struct{ otree.Page }
 
+func (Introduction) VarsForTemplate(p *Player) otree.Vars {
+	return otree.Vars{"Multiplier": multiplier(p.Session())}
+}
+
 // Contribute asks each player for a contribution.
 type Contribute struct{ otree.Page }
 
@@ -50,7 +58,7 @@ func (ResultsWaitPage) BodyText() string { return "Waiting for other participant
 func (ResultsWaitPage) AfterAllPlayersArrive(g *Group) {
 	players := g.Players()
 	g.TotalContribution = otree.Sum(players, func(p *Player) otree.Currency { return p.Contribution })
-	g.IndividualShare = g.TotalContribution.Mul(C.Multiplier).Div(float64(len(players)))
+	g.IndividualShare = g.TotalContribution.Mul(multiplier(g.Session())).Div(float64(len(players)))
 	for _, p := range players {
 		p.Payoff = C.Endowment.Sub(p.Contribution).Add(g.IndividualShare)
 	}
@@ -60,7 +68,10 @@ func (ResultsWaitPage) AfterAllPlayersArrive(g *Group) {
 type Results struct{ otree.Page }
 
 func (Results) VarsForTemplate(p *Player) otree.Vars {
-	return otree.Vars{"TotalEarnings": p.Group().TotalContribution.Mul(C.Multiplier)}
+	return otree.Vars{
+		"TotalEarnings": p.Group().TotalContribution.Mul(multiplier(p.Session())),
+		"Multiplier":    multiplier(p.Session()),
+	}
 }
 
 // App is the public goods game.

@@ -119,11 +119,12 @@ func (t *txn) run(fn func(t *txn) error) (err error) {
 }
 
 // call runs an experimenter hook, naming it for errors and random seeds.
+// If the hook panics, t.hook keeps its name for run to report.
 func (t *txn) call(hook string, fn func()) {
 	prev := t.hook
 	t.hook = hook
-	defer func() { t.hook = prev }()
 	fn()
+	t.hook = prev
 }
 
 // must panics with a dbError so that navigation methods, which return no

@@ -3,14 +3,23 @@
 // and WebSockets as browsers drive them, and killed the way machines fail.
 //
 // The tests need Postgres on 127.0.0.1:5432 (TEST_DATABASE_URL overrides)
-// and Redis on 127.0.0.1:6379 (TEST_REDIS_ADDR overrides). Without them they
-// skip, saying how to start them; under CI=true they fail instead.
+// and Redis on 127.0.0.1:6379 (the host of REDIS_URL overrides). Without
+// them they skip, saying how to start them; under CI=true they fail.
 //
-// Each test gets a Postgres schema and a Redis database of its own, and
-// free ports; every process it starts is killed when it ends, and the
-// output of each is logged when it fails. -short skips the slow tests.
-// TestPostgresRestart stops the shared Postgres for a few seconds, so it
-// runs only with GOTREE_E2E_PGSTOP=1 or CI=true.
+// Each test gets a Postgres schema and a Redis database of its own (1 to
+// 15, claimed through a key in database 0), and free ports; every process
+// it starts is killed when it ends, and the output of each is logged when
+// it fails. The binaries are built once per run, without -race.
+//
+// -short skips the slow tests. Two tests are opt-in: TestPostgresRestart
+// stops the shared Postgres server for about 3 s, so it runs only with
+// GOTREE_E2E_PGSTOP=1 or CI=true; TestTimeoutWorkerKilledHoldingTask takes
+// one to two minutes and runs only with GOTREE_E2E_SLOW=1.
+//
+// The benchmark BenchmarkDeadlinesAcrossProcesses reports how late 1,000
+// deadlines falling on one instant fire:
+//
+//	go test ./internal/e2e -run '^$' -bench DeadlinesAcrossProcesses -benchtime 1x
 package e2e
 
 import (

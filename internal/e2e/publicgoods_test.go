@@ -66,7 +66,8 @@ type pgMember struct {
 // its participants, spread over the cluster's web servers so that the
 // members of each group use different ones, each with the amount
 // contribution(id_in_session) to contribute.
-func (c *cluster) publicGoodsSession(t *testing.T, n int, contribution func(id int) int) (string, []*pgMember) {
+func (c *cluster) publicGoodsSession(t *testing.T, n int,
+	contribution func(id int) int) (string, []*pgMember) {
 	t.Helper()
 	info := createSession(t, c.webs[0], "public_goods_simple", n, nil)
 	var rows []struct {

@@ -90,9 +90,30 @@ func (t *txn) displayed(s step, pl any) bool {
 	return shown
 }
 
-func hookName(s step, hook string) string {
-	return fmt.Sprintf("%s/%s.%s (round %d)", s.app.name, s.page.name, hook, s.round)
+// hookName names a page hook for errors and random seeds. It is formatted
+// only when needed, as hooks run on every request.
+func hookName(s step, hook string) hookSite { return hookSite{step: s, hook: hook} }
+
+// A hookSite says which experimenter hook runs: a page's hook at a step, or
+// another hook named in full.
+type hookSite struct {
+	step step
+	hook string
+	name string // set for hooks that are not a page's
 }
+
+func (h hookSite) String() string {
+	switch {
+	case h.name != "":
+		return h.name
+	case h.step.page == nil:
+		return ""
+	}
+	return fmt.Sprintf("%s/%s.%s (round %d)", h.step.app.name, h.step.page.name, h.hook, h.step.round)
+}
+
+// named returns the hookSite of a hook that is not a page's.
+func named(name string) hookSite { return hookSite{name: name} }
 
 // nextIndex returns the page after i, following AppAfterThisPage.
 func (t *txn) nextIndex(k *sessionKind, i int, s step, pl any) int {

@@ -44,7 +44,7 @@ func (e *engine) render(t *txn, k *sessionKind, p *Participant, i int, fe *formE
 	}
 	var body []byte
 	var err error
-	t.call(fmt.Sprintf("%s/%s template (round %d)", s.app.name, s.page.name, s.round), func() {
+	t.call(hookName(s, "template"), func() {
 		body, err = execute(s.page.tmpl, d)
 	})
 	if err != nil {

@@ -302,7 +302,7 @@ func (t *txn) runCreatingSession(k *sessionKind) error {
 			name := fmt.Sprintf("%s/%s.CreatingSession (round %d)", a.name,
 				reflect.TypeOf(sub).Elem().Name(), r)
 			var err error
-			t.call(name, func() { err = a.creatingSession(sub) })
+			t.call(named(name), func() { err = a.creatingSession(sub) })
 			if err != nil {
 				return &ConfigError{fmt.Sprintf("%s: %v", name, err)}
 			}

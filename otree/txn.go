@@ -41,7 +41,7 @@ type txn struct {
 
 	doneWaits map[waitID]bool // wait pages known to be complete
 
-	hook  string // the running hook, for errors and random seeds
+	hook  hookSite // the running hook, for errors and random seeds
 	rngs  map[string]*rand.Rand
 	after []func(ctx context.Context)
 }
@@ -84,13 +84,7 @@ func newTxn(ctx context.Context, e *engine, db *gorm.DB, q runner, write bool) *
 		ctx: ctx, e: e, db: db, q: q, write: write,
 		byID:         map[rowKey]*rowState{},
 		players:      map[playerKey]*rowState{},
-		subsessions:  map[roundKey]*rowState{},
-		groupMembers: map[rowKey][]any{},
-		roundGroups:  map[roundKey][]any{},
-		roundPlayers: map[roundKey][]any{},
 		participants: map[int64]*Participant{},
-		sessions:     map[int64]*Session{},
-		sessionParts: map[int64][]*Participant{},
 	}
 }
 
@@ -109,7 +103,7 @@ func (t *txn) run(fn func(t *txn) error) (err error) {
 			err = de.err
 			return
 		}
-		hook := t.hook
+		hook := t.hook.String()
 		if hook == "" {
 			hook = "gotree"
 		}
@@ -120,7 +114,7 @@ func (t *txn) run(fn func(t *txn) error) (err error) {
 
 // call runs an experimenter hook, naming it for errors and random seeds.
 // If the hook panics, t.hook keeps its name for run to report.
-func (t *txn) call(hook string, fn func()) {
+func (t *txn) call(hook hookSite, fn func()) {
 	prev := t.hook
 	t.hook = hook
 	fn()
@@ -492,6 +486,9 @@ func (t *txn) adoptSession(s *Session) *Session {
 		return old
 	}
 	s.st = &sessionState{tx: t, label: s.Label, comment: s.Comment, vars: jsonString(s.Vars)}
+	if t.sessions == nil {
+		t.sessions = map[int64]*Session{}
+	}
 	t.sessions[s.ID] = s
 	if t.sessionID == 0 {
 		t.sessionID = s.ID
@@ -508,6 +505,9 @@ func (t *txn) sessionParticipants(sessionID int64) []*Participant {
 	must(t.db.Where("session_id = ?", sessionID).Order("id_in_session").Find(&rows).Error)
 	for i, p := range rows {
 		rows[i] = t.adopt(p)
+	}
+	if t.sessionParts == nil {
+		t.sessionParts = map[int64][]*Participant{}
 	}
 	t.sessionParts[sessionID] = rows
 	return rows
@@ -553,6 +553,9 @@ func (t *txn) track(st *rowState) {
 		pc := m.(playerModel).pcore()
 		t.players[playerKey{st.tbl.app, pc.participantID, c.round}] = st
 	case subsessionTable:
+		if t.subsessions == nil {
+			t.subsessions = map[roundKey]*rowState{}
+		}
 		t.subsessions[roundKey{st.tbl.app, c.sessionID, c.round}] = st
 	}
 }
@@ -601,7 +604,7 @@ func (t *txn) sessionOf() int64 {
 
 // groupPlayers returns the players of a group by IDInGroup.
 func (t *txn) groupPlayers(app *appSpec, groupID int64) []any {
-	return cached(t.groupMembers, rowKey{app.group, groupID}, func() []any {
+	return cached(&t.groupMembers, rowKey{app.group, groupID}, func() []any {
 		return t.query(app.player, "group_id = ? ORDER BY id_in_group", groupID)
 	})
 }
@@ -609,7 +612,7 @@ func (t *txn) groupPlayers(app *appSpec, groupID int64) []any {
 // subsessionGroups returns a round's groups by IDInSubsession.
 func (t *txn) subsessionGroups(app *appSpec, round int) []any {
 	key := roundKey{app, t.sessionOf(), round}
-	return cached(t.roundGroups, key, func() []any {
+	return cached(&t.roundGroups, key, func() []any {
 		return t.query(app.group, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
 			key.sessionID, round)
 	})
@@ -618,19 +621,22 @@ func (t *txn) subsessionGroups(app *appSpec, round int) []any {
 // subsessionPlayers returns a round's players by IDInSubsession.
 func (t *txn) subsessionPlayers(app *appSpec, round int) []any {
 	key := roundKey{app, t.sessionOf(), round}
-	return cached(t.roundPlayers, key, func() []any {
+	return cached(&t.roundPlayers, key, func() []any {
 		return t.query(app.player, "session_id = ? AND round_number = ? ORDER BY id_in_subsession",
 			key.sessionID, round)
 	})
 }
 
-// cached returns m[key], loading and keeping it on first use.
-func cached[K comparable](m map[K][]any, key K, load func() []any) []any {
-	if list, ok := m[key]; ok {
+// cached returns (*m)[key], loading and keeping it on first use.
+func cached[K comparable](m *map[K][]any, key K, load func() []any) []any {
+	if list, ok := (*m)[key]; ok {
 		return list
 	}
 	list := load()
-	m[key] = list
+	if *m == nil {
+		*m = map[K][]any{}
+	}
+	(*m)[key] = list
 	return list
 }
 
@@ -639,7 +645,7 @@ func cached[K comparable](m map[K][]any, key K, load func() []any) []any {
 // so draws in one place never shift those in another.
 func (t *txn) rand(app *appSpec, round int, kind string, id int64) *rand.Rand {
 	s := t.sessionByID(t.sessionOf())
-	key := fmt.Sprintf("%d|%s|%d|%s|%d|%s", s.Seed, app.name, round, kind, id, t.hook)
+	key := fmt.Sprintf("%d|%s|%d|%s|%d|%s", s.Seed, app.name, round, kind, id, t.hook.String())
 	if r := t.rngs[key]; r != nil {
 		return r
 	}

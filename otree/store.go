@@ -418,7 +418,7 @@ func (s *store) writer() {
 func (s *store) runBatch(jobs []*writeJob) {
 	bg := context.Background()
 	errs := make([]error, len(jobs))
-	if _, err := s.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+	if err := s.execPrepared(bg, "BEGIN IMMEDIATE"); err != nil {
 		for _, j := range jobs {
 			j.done <- fmt.Errorf("begin transaction: %w", err)
 		}
@@ -427,8 +427,8 @@ func (s *store) runBatch(jobs []*writeJob) {
 	for i, j := range jobs {
 		errs[i] = s.runJob(j)
 	}
-	if _, err := s.wconn.ExecContext(bg, "COMMIT"); err != nil {
-		s.wconn.ExecContext(bg, "ROLLBACK")
+	if err := s.execPrepared(bg, "COMMIT"); err != nil {
+		s.execPrepared(bg, "ROLLBACK")
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
@@ -448,7 +448,7 @@ func (s *store) runJob(j *writeJob) (err error) {
 		return err
 	}
 	ctx := context.WithoutCancel(j.ctx)
-	if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT otree_request"); err != nil {
+	if err := s.execPrepared(ctx, "SAVEPOINT otree_request"); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	defer func() {
@@ -456,11 +456,22 @@ func (s *store) runJob(j *writeJob) (err error) {
 			err = fmt.Errorf("otree: panic in a write: %v", r)
 		}
 		if err != nil {
-			s.wconn.ExecContext(ctx, "ROLLBACK TO otree_request")
+			s.execPrepared(ctx, "ROLLBACK TO otree_request")
 		}
-		s.wconn.ExecContext(ctx, "RELEASE otree_request")
+		s.execPrepared(ctx, "RELEASE otree_request")
 	}()
 	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
 	db.Statement.ConnPool = s.wconn
 	return j.fn(db, runner{ctx, s.wconn, s.wstmts})
+}
+
+// execPrepared runs a statement through the writer connection's cache, so
+// that even BEGIN and SAVEPOINT are parsed once.
+func (s *store) execPrepared(ctx context.Context, q string) error {
+	st, err := s.wstmts.get(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx)
+	return err
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // 200 participants of a session of 300 wait on a wait page, their sockets
+// (a wait-page and an auto-advance socket each, as the page script opens)
 // opened at once across two web servers; when their groups complete, every
-// one is released by the socket within 5 s, without waiting for the page
+// one is released by a socket within 5 s, without waiting for the page
 // script's 20 s check.
 func TestManyWaitSockets(t *testing.T) {
 	slow(t)

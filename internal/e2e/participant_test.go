@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ type participant struct {
 	status int    // of the last response
 	body   string // of the page shown
 
-	reconnects int // wait-page sockets opened beyond the first
+	reconnects atomic.Int32 // sockets reopened after they closed
 }
 
 func newParticipant(code string, id int, base string) *participant {
@@ -159,10 +160,12 @@ func (p *participant) config() (pageConfig, error) {
 const checkEvery = 20 * time.Second
 
 // waitPage plays the wait page shown as the page script does: it opens the
-// wait-page socket from the page's configuration, reopens it whenever it
-// closes (after 0.5 s, doubling up to 10 s), asks for the state every 20 s
-// while it is open, and once the socket says ready, loads the page again.
-// It returns when the participant has left the wait page, or ctx ends.
+// page's wait-page socket and its auto-advance socket from the page's
+// configuration, reopens each whenever it closes (after 0.5 s, doubling up
+// to 10 s), asks each for the state every 20 s while it is open, and once
+// the wait-page socket says ready, or the auto-advance socket says the
+// participant was moved on, loads the page again. It returns when the
+// participant has left the wait page, or ctx ends.
 func (p *participant) waitPage(ctx context.Context) error {
 	cfg, err := p.config()
 	if err != nil {
@@ -171,44 +174,83 @@ func (p *participant) waitPage(ctx context.Context) error {
 	if cfg.WaitPage == "" {
 		return fmt.Errorf("%s: page %s is not a wait page", p, p.path)
 	}
-	u := "ws" + strings.TrimPrefix(p.base, "http") + cfg.WaitPage
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	said := make(chan struct{}, 2)
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { errc <- p.socket(sctx, cfg.WaitPage, isReady, said) })
+	if cfg.AutoAdvance != "" {
+		wg.Go(func() { errc <- p.socket(sctx, cfg.AutoAdvance, isAutoAdvanced, said) })
+	}
+	select {
+	case <-said:
+	case <-ctx.Done():
+		cancel()
+		return fmt.Errorf("%s: on %s, no socket said to move on: %w (last socket error: %v)",
+			p, p.path, ctx.Err(), <-errc)
+	}
+	cancel()
+	waitPath := p.path
+	if err := p.get(waitPath); err != nil {
+		return err
+	}
+	if p.path == waitPath {
+		return fmt.Errorf("%s: a socket said to move on, but %s still shows the wait page", p, waitPath)
+	}
+	return nil
+}
+
+func isReady(msg []byte) bool {
+	var m struct{ Status string }
+	return json.Unmarshal(msg, &m) == nil && m.Status == "ready"
+}
+
+func isAutoAdvanced(msg []byte) bool {
+	var m struct {
+		AutoAdvanced bool `json:"auto_advanced"`
+	}
+	return json.Unmarshal(msg, &m) == nil && m.AutoAdvanced
+}
+
+// socket keeps a socket to path open, as the page script does, until a
+// message satisfies done, when it signals said, or until ctx ends. It
+// returns the last error that closed the socket.
+func (p *participant) socket(ctx context.Context, path string, done func([]byte) bool,
+	said chan<- struct{}) error {
+	u := "ws" + strings.TrimPrefix(p.base, "http") + path
 	delay := 500 * time.Millisecond
-	for opened := 0; ; {
+	var last error
+	for opened := 0; ctx.Err() == nil; {
 		c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: httpClient})
 		if err == nil {
 			if opened++; opened > 1 {
-				p.reconnects++
+				p.reconnects.Add(1)
 			}
 			delay = 500 * time.Millisecond
-			var ready bool
-			ready, err = readUntilReady(ctx, c)
+			var ok bool
+			ok, err = readUntil(ctx, c, done)
 			c.CloseNow()
-			if ready {
-				break
+			if ok {
+				said <- struct{}{}
+				return nil
 			}
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: on %s, no ready: %w (last socket error: %v)", p, p.path, ctx.Err(), err)
-		}
+		last = err
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
 		}
 		delay = min(2*delay, 10*time.Second)
 	}
-	waitPath := p.path
-	if err := p.get(waitPath); err != nil {
-		return err
-	}
-	if p.path == waitPath {
-		return fmt.Errorf("%s: the socket said ready, but %s still shows the wait page", p, waitPath)
-	}
-	return nil
+	return last
 }
 
-// readUntilReady reads the socket until it says ready, asking for the state
-// every checkEvery. It returns false with the error that closed the socket.
-func readUntilReady(ctx context.Context, c *websocket.Conn) (bool, error) {
+// readUntil reads the socket until a message satisfies done, asking for the
+// state every checkEvery. It returns false with the error that closed the
+// socket.
+func readUntil(ctx context.Context, c *websocket.Conn, done func([]byte) bool) (bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -228,8 +270,7 @@ func readUntilReady(ctx context.Context, c *websocket.Conn) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		var m struct{ Status string }
-		if json.Unmarshal(msg, &m) == nil && m.Status == "ready" {
+		if done(msg) {
 			return true, nil
 		}
 	}

@@ -384,7 +384,7 @@ func TestChannelsWorkerKilled(t *testing.T) {
 				at.Sub(completed))
 		default:
 			t.Logf("%s (group %d): results %v after the groups completed, %d socket reconnect(s)",
-				m, m.group, at.Sub(completed).Round(time.Millisecond), m.reconnects)
+				m, m.group, at.Sub(completed).Round(time.Millisecond), m.reconnects.Load())
 		}
 	}
 	c.checkPublicGoods(t, code, members)

@@ -152,15 +152,11 @@ func (p *Project) develop(ctx context.Context, args []string, out io.Writer) err
 		return errors.New("develop needs REDIS_URL: its three processes share the channel " +
 			"layer and the deadlines through Redis")
 	}
-	if err := pingRedis(ctx, os.Getenv("REDIS_URL")); err != nil {
+	if err := p.prepare(ctx); err != nil {
 		return err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return err
-	}
-	// Create the tables once, before three processes try at the same time.
-	if err := p.migrateOnly(envOptions()); err != nil {
 		return err
 	}
 	q := shellQuote(exe)
@@ -192,6 +188,9 @@ func (p *Project) prodserver(ctx context.Context, args []string, out io.Writer) 
 		if err != nil {
 			return err
 		}
+		if err := p.prepare(ctx); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "gotree: running the %d processes of ./Procfile\n", len(list))
 		return procs.Run(ctx, list, append(env, procfileChild+"=1"), out, 10*time.Second)
 	}
@@ -205,8 +204,17 @@ func (p *Project) prodserver(ctx context.Context, args []string, out io.Writer) 
 	return p.serveWith(ctx, envOptions(), "0.0.0.0:"+port, out)
 }
 
-// migrateOnly creates or extends the tables and returns.
-func (p *Project) migrateOnly(opts ServerOptions) error {
+// prepare checks Redis, if REDIS_URL is set, and creates or extends the
+// tables once, before several processes start at the same time.
+func (p *Project) prepare(ctx context.Context) error {
+	opts := envOptions()
+	if opts.RedisURL != "" {
+		ctx, cancel := context.WithTimeout(ctx, redisStartTimeout)
+		defer cancel()
+		if err := pingRedis(ctx, opts.RedisURL); err != nil {
+			return err
+		}
+	}
 	e, err := newEngine(p, opts)
 	if err != nil {
 		return err

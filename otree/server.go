@@ -86,11 +86,9 @@ func (s *Server) connect(o ServerOptions) error {
 	if o.RedisURL != "" && (e.layer == nil || e.sched == nil) {
 		ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
 		defer cancel()
-		if err := pingRedis(ctx, o.RedisURL); err != nil {
-			return err
-		}
 		if e.layer == nil {
-			l, err := redislayer.New(ctx, o.RedisURL, &redislayer.Options{Logger: o.Logger})
+			l, err := redislayer.New(ctx, o.RedisURL, &redislayer.Options{
+				Logger: o.Logger, Capacity: layerCapacity})
 			if err != nil {
 				return fmt.Errorf("channel layer: %w", err)
 			}
@@ -107,7 +105,7 @@ func (s *Server) connect(o ServerOptions) error {
 		}
 	}
 	if e.layer == nil {
-		l := channels.NewMemory(nil)
+		l := channels.NewMemory(&channels.MemoryOptions{Capacity: layerCapacity})
 		e.layer = l
 		s.closers = append(s.closers, l.Close)
 	}
@@ -126,6 +124,15 @@ func NewServer(p *Project, opts *ServerOptions) (*Server, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.RedisURL != "" && (o.Layer == nil || o.Scheduler == nil) {
+		// Before the database: a wrong REDIS_URL should fail at once.
+		ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
+		err := pingRedis(ctx, o.RedisURL)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
 	}
 	e, err := newEngine(p, o)
 	if err != nil {
@@ -177,6 +184,12 @@ func projectApps(p *Project, kinds map[string]*sessionKind) []*appSpec {
 	}
 	return apps
 }
+
+// layerCapacity is the capacity of each channel of the layers a server
+// makes. The events channel from the web servers to the channels workers
+// must absorb a burst of sockets opening at once: a lab of hundreds
+// loading their pages together.
+const layerCapacity = 10000
 
 // redisStartTimeout bounds how long a server waits for Redis at start.
 const redisStartTimeout = 4 * time.Second

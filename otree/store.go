@@ -2,6 +2,7 @@ package otree
 
 import (
 	"context"
+	mrand "math/rand/v2"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -189,8 +190,9 @@ func (*pageTime) TableName() string { return "otree_page_time" }
 
 // migrate creates or extends every table: gotree's own and each app's.
 // Processes starting together may migrate at once: on Postgres an advisory
-// lock orders them; on SQLite a migration that lost the race to create a
-// table runs again and finds it.
+// lock orders them; on SQLite, where no lock spans processes, a migration
+// that lost a race (a table or column another process just created) runs
+// again, since migrating is idempotent.
 func (s *store) migrate(apps []*appSpec) error {
 	if s.postgres {
 		return s.w.Connection(func(db *gorm.DB) error {
@@ -201,9 +203,12 @@ func (s *store) migrate(apps []*appSpec) error {
 			return migrateTables(db, apps)
 		})
 	}
-	err := migrateTables(s.w, apps)
-	if err != nil && strings.Contains(err.Error(), "already exists") {
-		err = migrateTables(s.w, apps)
+	var err error
+	for attempt := range 10 {
+		if err = migrateTables(s.w, apps); err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(50+mrand.IntN(100)*(attempt+1)) * time.Millisecond)
 	}
 	return err
 }

@@ -83,11 +83,24 @@ func (e *engine) relay(ctx context.Context, c *websocket.Conn, reply string) {
 	}
 }
 
+// sendEvent puts a socket event on the layer for the channels workers. If
+// the events channel is full it tries again for a few seconds: a socket
+// whose connect is lost would miss its state until its next check.
 func (e *engine) sendEvent(ctx context.Context, ev socketEvent, typ string) {
 	ev.Type = typ
 	b, _ := json.Marshal(ev)
-	if err := e.layer.Send(ctx, eventsChannel, b); err != nil && ctx.Err() == nil {
-		e.log.Warn("send socket event", "type", typ, "route", ev.Route, "err", err)
+	delay := 50 * time.Millisecond
+	for {
+		err := e.layer.Send(ctx, eventsChannel, b)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if !errors.Is(err, channels.ErrFull) || delay > 2*time.Second {
+			e.log.Warn("send socket event", "type", typ, "route", ev.Route, "err", err)
+			return
+		}
+		sleep(ctx, delay)
+		delay *= 2
 	}
 }
 

@@ -103,7 +103,10 @@ func start(p Proc, env []string, w io.Writer) (*exec.Cmd, error) {
 	cmd := exec.Command("sh", "-c", p.Command)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so that stopping it stops what it started;
+	// SIGTERM if this process dies, so that no child outlives a killed
+	// runner.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", p.Name, err)
 	}

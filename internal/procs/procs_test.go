@@ -45,7 +45,7 @@ func TestRunPrefixesAndStopsAll(t *testing.T) {
 	var out syncBuffer
 	start := time.Now()
 	err := Run(context.Background(), []Proc{
-		{"short", "echo hello; echo $GREETING; exit 3"},
+		{"short", "echo hello; echo $GREETING; sleep 0.5; exit 3"},
 		{"long", "echo waiting; sleep 30"},
 	}, []string{"GREETING=hi"}, &out, 2*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "short exited") {

@@ -23,7 +23,9 @@
       var check = null;
       ws.onopen = function () {
         delay = 500;
-        check = setInterval(function () { ws.send("{}"); }, 20000);
+        // 15 to 25 s, so that a room of pages opened together does not
+        // check all at once.
+        check = setInterval(function () { ws.send("{}"); }, 15000 + Math.random() * 10000);
       };
       ws.onmessage = function (ev) {
         var data = {};

@@ -11,9 +11,14 @@
 // it starts is killed when it ends, and the output of each is logged when
 // it fails. The binaries are built once per run, without -race.
 //
-// -short skips the slow tests. Two tests are opt-in: TestPostgresRestart
-// stops the shared Postgres server for about 3 s, so it runs only with
-// GOTREE_E2E_PGSTOP=1 or CI=true; TestTimeoutWorkerKilledHoldingTask takes
+// TestPostgresRestart stops Postgres for about 3 s, so it runs on a
+// cluster of its own rather than the shared server: it creates one with
+// initdb in a temporary directory and removes it at the end. It needs the
+// Postgres programs (in /usr/lib/postgresql/*/bin, else on $PATH) and, as
+// root, runuser to run them as the postgres user; without them it skips,
+// or fails under CI=true.
+//
+// -short skips the slow tests. TestTimeoutWorkerKilledHoldingTask takes
 // one to two minutes and runs only with GOTREE_E2E_SLOW=1.
 //
 // The benchmark BenchmarkDeadlinesAcrossProcesses reports how late 1,000

@@ -31,7 +31,12 @@ type cluster struct {
 // and Redis database.
 func startCluster(t *testing.T, bin string, webs int) *cluster {
 	t.Helper()
-	dbURL := postgresSchema(t)
+	return startClusterOn(t, bin, webs, postgresSchema(t))
+}
+
+// startClusterOn is startCluster on the Postgres database at dbURL.
+func startClusterOn(t *testing.T, bin string, webs int, dbURL string) *cluster {
+	t.Helper()
 	c := &cluster{bin: bin, env: []string{"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisDB(t)}}
 	c.db = openDB(t, dbURL, "")
 

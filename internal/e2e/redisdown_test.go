@@ -44,14 +44,14 @@ func silentServer(t testing.TB) string {
 }
 
 // Every command that needs Redis, given a REDIS_URL where Redis does not
-// answer, exits with a failure within 5 s and names the address: first
-// with nothing listening there, then with a server that accepts
-// connections and never answers. The commands use SQLite in a fresh
-// directory, so that only Redis is missing; prodserver with a Procfile
-// uses Postgres, since its processes on one SQLite file trip over each
-// other (TestProcfileOnSQLite).
+// answer, exits with a failure within 5 s and names the address: with
+// nothing listening there, and with a server that accepts connections and
+// never answers. The commands run together, each on SQLite in a fresh
+// directory, so that only Redis is missing.
 func TestRedisUnreachable(t *testing.T) {
 	bin := examplesBin.get(t)
+	q := shellQuote(bin)
+	procfile := "web: " + q + " runserver 127.0.0.1:0 --noworker\nworker: " + q + " runworker\n"
 	for _, redis := range []struct {
 		name string
 		addr func(testing.TB) string
@@ -65,34 +65,30 @@ func TestRedisUnreachable(t *testing.T) {
 			}
 			addr := redis.addr(t)
 			env := []string{"REDIS_URL=redis://" + addr + "/0"}
-
-			// prodserver with a Procfile runs alone, first: its two
-			// processes each migrate Postgres before they ping Redis, which
-			// leaves little of the 5 s under load.
-			t.Run("prodserver with a Procfile", func(t *testing.T) {
-				dir := t.TempDir()
-				q := shellQuote(bin)
-				procfile := "web: " + q + " runserver 127.0.0.1:0 --noworker\nworker: " + q + " runworker\n"
-				if err := os.WriteFile(filepath.Join(dir, "Procfile"), []byte(procfile), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				pg := append([]string{"DATABASE_URL=" + postgresSchema(t)}, env...)
-				checkRedisFailure(t, startProc(t, "prodserver", bin, dir, pg, "prodserver", "0"), addr)
-			})
-
-			// The other commands run together, each on SQLite in a
-			// directory of its own.
+			withProcfile := t.TempDir()
+			err := os.WriteFile(filepath.Join(withProcfile, "Procfile"), []byte(procfile), 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var procs []*proc
-			for _, args := range [][]string{
-				{"devserver", "127.0.0.1:0"},
-				{"runserver", "127.0.0.1:0", "--noworker"},
-				{"runchannelsworker"},
-				{"runtimeoutworker"},
-				{"runworker"},
-				{"develop", "127.0.0.1:0"},
-				{"prodserver", "0"},
+			for _, cmd := range []struct {
+				dir  string
+				args []string
+			}{
+				{"", []string{"devserver", "127.0.0.1:0"}},
+				{"", []string{"runserver", "127.0.0.1:0", "--noworker"}},
+				{"", []string{"runchannelsworker"}},
+				{"", []string{"runtimeoutworker"}},
+				{"", []string{"runworker"}},
+				{"", []string{"develop", "127.0.0.1:0"}},
+				{"", []string{"prodserver", "0"}},
+				{withProcfile, []string{"prodserver", "0"}},
 			} {
-				procs = append(procs, startProc(t, strings.Join(args, " "), bin, "", env, args...))
+				name := strings.Join(cmd.args, " ")
+				if cmd.dir != "" {
+					name += " (Procfile)"
+				}
+				procs = append(procs, startProc(t, name, bin, cmd.dir, env, cmd.args...))
 			}
 			for _, p := range procs {
 				checkRedisFailure(t, p, addr)

@@ -96,7 +96,8 @@ func (s *Server) connect(o ServerOptions) error {
 			s.closers = append(s.closers, l.Close)
 		}
 		if e.sched == nil {
-			a, err := asynq.New(ctx, o.RedisURL, &asynq.Options{Logger: o.Logger})
+			a, err := asynq.New(ctx, o.RedisURL, &asynq.Options{
+				Logger: o.Logger, Concurrency: e.deadlineConcurrency()})
 			if err != nil {
 				return fmt.Errorf("timeout scheduler: %w", err)
 			}
@@ -110,7 +111,8 @@ func (s *Server) connect(o ServerOptions) error {
 		s.closers = append(s.closers, l.Close)
 	}
 	if e.sched == nil {
-		e.sched = timeouts.NewLocal(&timeouts.LocalOptions{Logger: o.Logger})
+		e.sched = timeouts.NewLocal(&timeouts.LocalOptions{
+			Logger: o.Logger, Concurrency: e.deadlineConcurrency()})
 	}
 	return nil
 }
@@ -190,6 +192,17 @@ func projectApps(p *Project, kinds map[string]*sessionKind) []*appSpec {
 // must absorb a burst of sockets opening at once: a lab of hundreds
 // loading their pages together.
 const layerCapacity = 10000
+
+// deadlineConcurrency is how many page deadlines a timeout worker handles
+// at once. Deadlines often fall together (a timed page a whole lab reached
+// at once). On SQLite, many at once are committed in large batches; on
+// Postgres, more than a few per core only add contention.
+func (e *engine) deadlineConcurrency() int {
+	if e.store.postgres {
+		return 16
+	}
+	return 64
+}
 
 // redisStartTimeout bounds how long a server waits for Redis at start.
 const redisStartTimeout = 4 * time.Second

@@ -56,10 +56,12 @@
 //
 // A field that a page's form edits is unset until the participant submits it
 // (or a timeout fills it): it reads as its zero value, [BasePlayer.IsSet]
-// reports false and the export shows an empty cell. Other fields start at
-// their zero value, or their initial tag, when the row is created. A pointer
-// field is nil until your code sets it, for computed values whose absence
-// must show.
+// reports false and its column holds NULL, so a field never answered is
+// told apart from an answer of zero. Other fields start at their zero
+// value, or their initial tag, when the row is created. A pointer field is
+// nil (NULL) until your code sets it, for computed values whose absence must
+// show. Each round has its own rows, so a field read in a round where
+// nothing set it is unset, never the value of an earlier round.
 //
 // # Pages
 //
@@ -74,6 +76,54 @@
 // A page's template is the file named after its type (Contribute.html) in
 // the app's Templates file system, written for [html/template], so
 // everything is escaped. It defines the blocks "title" and "content" and
-// sees a [PageData] as dot. A page without a template file gets a generated
-// form.
+// sees a [PageData] as dot: {{.Player.Contribution}}, {{.Group.Total}},
+// {{.Vars.Name}} for VarsForTemplate's values, {{.C.Endowment}} for the
+// app's Constants, {{.FormFields}} or {{.FormField "Contribution"}} for the
+// inputs and {{.NextButton}}. A page without a template file gets a
+// generated form. Files named _*.html are partials every page can include.
+//
+// # Rounds, groups and randomness
+//
+// Every round has its own Subsession, Group and Player rows; InRound and its
+// relatives reach earlier rounds. Players are grouped in order (P1–P3,
+// P4–P6, …) unless the Subsession's CreatingSession regroups them with
+// SetGroupMatrix, GroupRandomly or GroupLikeRound. A group's InRound follows
+// its members and fails if they were not one group in that round. Roles are
+// given by position, from the App's Roles. Rand on a model gives a random
+// source seeded from the session's seed and the hook's place, so a session
+// created with the same [SessionOptions.Seed] draws the same numbers.
+//
+// # Wait pages and timeouts
+//
+// A participant's page index moves only on the server, in one transaction
+// with the submission. Arriving at a wait page as the last member of the
+// group runs AfterAllPlayersArrive once and moves every waiting member on;
+// their pages, which hold a WebSocket, are told to reload. A page with a
+// Timeout stores its deadline when the participant arrives on it; at the
+// deadline the server submits it (fields get their zero values unless the
+// browser sends them) even if no browser is open, also after a restart.
+// The page shows a countdown from the server's deadline.
+//
+// # Bots
+//
+// An App's Bot plays one round for one participant: it submits pages with
+// values, asserts results and may submit values that must be rejected. The
+// test command, and otreetest.Play inside go test, play a session config
+// with its bots over real HTTP and WebSockets and name the case,
+// participant, round and page of any failure.
+//
+// # Running
+//
+// [Run] reads the command line: devserver serves everything in one
+// process; prodserver, develop and the worker commands split the web
+// server, the channels workers and the timeout worker into processes that
+// share a Redis (REDIS_URL) and a database (DATABASE_URL, Postgres; SQLite
+// otherwise). [NewServer] gives an [http.Handler] for embedding gotree in
+// another program.
+//
+// # Not yet here
+//
+// oTree's admin pages (session monitor, data export, payments), rooms, live
+// pages, chat, group-by-arrival-time and custom exports are not part of
+// gotree yet.
 package otree

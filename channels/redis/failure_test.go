@@ -95,6 +95,60 @@ func TestRestart(t *testing.T) {
 	}
 }
 
+// TestInboxRestart ensures that the inbox survives its Redis restarting: a
+// Receive waiting on a channel made by NewChannel keeps waiting, gets a
+// message sent once Redis is back, and the loss and the recovery are
+// logged.
+func TestInboxRestart(t *testing.T) {
+	t.Parallel()
+	server := startServer(t)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	url := "redis://" + server.addr + "/0"
+	web, err := New(t.Context(), url, &Options{Logger: logger})
+	if err != nil {
+		t.Fatalf("New = %v, want nil", err)
+	}
+	defer web.Close()
+	ctx := t.Context()
+	ch, err := web.NewChannel(ctx, "ws.")
+	if err != nil {
+		t.Fatalf("NewChannel = %v, want nil", err)
+	}
+
+	got := make(chan string)
+	go func() {
+		msg, err := web.Receive(ctx, ch)
+		if err != nil {
+			t.Errorf("Receive across the restart = %v, want nil", err)
+		}
+		got <- string(msg)
+	}()
+	server.stop(t)
+	server.start(t)
+
+	// Another process sends once Redis is back.
+	worker, err := New(ctx, url, nil)
+	if err != nil {
+		t.Fatalf("New after the restart = %v, want nil", err)
+	}
+	defer worker.Close()
+	sendEventually(t, worker, ch, "after")
+	select {
+	case msg := <-got:
+		if msg != "after" {
+			t.Errorf("Receive across the restart = %q, want %q", msg, "after")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Receive across the restart has not returned 10 s after a send")
+	}
+	for _, want := range []string{"redis connection lost", "redis connection restored"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
 // sendEventually sends msg once Redis is back: the first attempts after a
 // restart may still meet a broken connection.
 func sendEventually(t *testing.T, l *Layer, channel, msg string) {

@@ -52,8 +52,10 @@ type Options struct {
 	GroupExpiry time.Duration
 
 	// ReceiveConns is the number of connections kept for Receive calls
-	// that wait for a message; each holds one while it waits. Zero means
-	// 1024.
+	// on plain channels that wait for a message; each holds one while it
+	// waits. Channels made by NewChannel do not use them: their messages
+	// come through one more connection, opened by the first NewChannel.
+	// Zero means 1024.
 	ReceiveConns int
 
 	// Logger receives reports on the connection to Redis and on messages
@@ -67,6 +69,10 @@ type Options struct {
 type Layer struct {
 	client      rueidis.Client
 	prefix      string
+	space       string // the Redis address, database and prefix
+	process     string // the id in the names NewChannel makes
+	inbox       *inbox
+	conns       chan struct{} // a semaphore of ReceiveConns for plain receives
 	expiry      time.Duration
 	groupExpiry time.Duration
 	capacity    int
@@ -77,7 +83,13 @@ type Layer struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// mu orders starting blocked pops against Close; wg counts them.
+	// abort ends, by closing their connections, the BLPOPs of plain
+	// receives that Close could not wake within closeTimeout.
+	abort     context.Context
+	abortPops context.CancelFunc
+
+	// mu orders starting blocked pops and the inbox against Close; wg
+	// counts them.
 	mu sync.Mutex
 	wg sync.WaitGroup
 }
@@ -99,7 +111,7 @@ func New(ctx context.Context, url string, opts *Options) (*Layer, error) {
 	}
 	addr := co.InitAddress[0]
 	co.DisableCache = true
-	co.BlockingPoolSize = o.ReceiveConns
+	co.BlockingPoolSize = o.ReceiveConns + 1 // one more for the inbox
 	co.Dialer.Timeout = dialTimeout
 
 	// Connect and ping.
@@ -118,6 +130,9 @@ func New(ctx context.Context, url string, opts *Options) (*Layer, error) {
 	l := &Layer{
 		client:      client,
 		prefix:      o.Prefix,
+		space:       addr + "/" + strconv.Itoa(co.SelectDB) + "/" + o.Prefix,
+		process:     newPart(),
+		conns:       make(chan struct{}, o.ReceiveConns),
 		expiry:      o.Expiry,
 		groupExpiry: o.GroupExpiry,
 		capacity:    o.Capacity,
@@ -125,6 +140,8 @@ func New(ctx context.Context, url string, opts *Options) (*Layer, error) {
 		health:      health{log: log},
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.abort, l.abortPops = context.WithCancel(context.Background())
+	l.inbox = newInbox(l)
 	return l, nil
 }
 
@@ -154,7 +171,7 @@ func (l *Layer) Send(ctx context.Context, channel string, msg []byte) error {
 	if l.closed() {
 		return channels.ErrClosed
 	}
-	full, err := l.push(ctx, []string{l.channelKey(channel)}, msg)
+	full, err := l.push(ctx, []string{channel}, msg)
 	if err != nil {
 		return l.wrap(err, "send to channel %s", channel)
 	}
@@ -164,9 +181,12 @@ func (l *Layer) Send(ctx context.Context, channel string, msg []byte) error {
 	return nil
 }
 
-// NewChannel implements [channels.Layer.NewChannel]. The name is prefix
-// followed by 128 random bits in base32, which makes it unique without
-// asking Redis.
+// NewChannel implements [channels.Layer.NewChannel]. The name is prefix,
+// the layer's process id, "!" and a local part, each 128 random bits in
+// base32, which makes it unique without asking Redis. Only this layer, or
+// another of this process on the same Redis and prefix, can receive from
+// it; see the package documentation. The first call opens the connection
+// on which the layer receives the messages of all such channels.
 func (l *Layer) NewChannel(ctx context.Context, prefix string) (string, error) {
 	if l.closed() {
 		return "", channels.ErrClosed
@@ -174,7 +194,10 @@ func (l *Layer) NewChannel(ctx context.Context, prefix string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	return prefix + rand.Text(), nil
+	if err := l.inbox.start(); err != nil {
+		return "", err
+	}
+	return prefix + l.process + "!" + newPart(), nil
 }
 
 // GroupAdd implements [channels.Layer.GroupAdd].
@@ -220,11 +243,7 @@ func (l *Layer) GroupSend(ctx context.Context, group string, msg []byte) error {
 	if len(members) == 0 {
 		return nil
 	}
-	keys := make([]string, len(members))
-	for i, m := range members {
-		keys[i] = l.channelKey(m)
-	}
-	full, err := l.push(ctx, keys, msg)
+	full, err := l.push(ctx, members, msg)
 	if err != nil {
 		return l.wrap(err, "send to group %s", group)
 	}
@@ -257,7 +276,8 @@ func (l *Layer) members(ctx context.Context, group string) ([]string, error) {
 
 // Close implements [channels.Layer.Close]. Receives that are waiting return
 // ErrClosed at once; Close waits up to 5 s for them to put back any message
-// they popped meanwhile, then closes the connections.
+// they popped meanwhile, then closes the connections. The messages of the
+// channels made by NewChannel are dropped: no other layer can receive them.
 func (l *Layer) Close() error {
 	l.mu.Lock()
 	if l.closed() {
@@ -265,7 +285,11 @@ func (l *Layer) Close() error {
 		return channels.ErrClosed
 	}
 	l.cancel()
+	inbox := l.inbox.started.Load()
 	l.mu.Unlock()
+	if inbox {
+		processes.Delete(l.process)
+	}
 
 	done := make(chan struct{})
 	go func() {
@@ -279,6 +303,10 @@ func (l *Layer) Close() error {
 	case <-timer.C:
 		l.log.Warn("redis: closing with receives still waiting for redis")
 	}
+	l.abortPops()
+	if inbox {
+		l.cleanup("delete the inbox", l.client.B().Del().Key(l.inbox.key).Build())
+	}
 	l.client.Close()
 	<-done
 	return nil
@@ -286,17 +314,42 @@ func (l *Layer) Close() error {
 
 func (l *Layer) closed() bool { return l.ctx.Err() != nil }
 
-// push runs the send script on the channel lists at keys and returns the
-// 1-based positions of the keys that were full.
-func (l *Layer) push(ctx context.Context, keys []string, msg []byte) ([]int64, error) {
+// push runs the send script on the named channels and returns the 1-based
+// positions of those that were full.
+func (l *Layer) push(ctx context.Context, names []string, msg []byte) ([]int64, error) {
+	receipts, err := l.inbox.receipts.take(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
-	args := []string{
+	keys := make([]string, 0, len(receipts)+2*len(names))
+	args := make([]string, 0, 7+len(receipts)+len(names))
+	args = append(args,
 		strconv.FormatInt(millis(now), 10),
 		strconv.FormatInt(l.expiry.Milliseconds(), 10),
 		strconv.Itoa(l.capacity),
-		encode(now, msg),
+		header(now),
+		newID(),
+		string(msg), // a copy: a cancelled call may leave msg to be written later
+		strconv.Itoa(len(receipts)),
+	)
+	for _, r := range receipts {
+		keys = append(keys, r.key)
+		args = append(args, r.id)
+	}
+	for _, name := range names {
+		if process, local, ok := splitName(name); ok {
+			keys = append(keys, l.inboxKey(process), l.unreceivedKey(process, local))
+			args = append(args, local)
+		} else {
+			keys = append(keys, l.channelKey(name))
+			args = append(args, "")
+		}
 	}
 	full, err := sendScript.Exec(ctx, l.client, keys, args).AsIntSlice()
+	if err != nil {
+		l.inbox.receipts.putBack(receipts)
+	}
 	return full, l.health.check(err)
 }
 
@@ -319,9 +372,14 @@ func (l *Layer) wrap(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
-func (l *Layer) channelKey(name string) string { return l.prefix + "channel:" + name }
-func (l *Layer) groupKey(name string) string   { return l.prefix + "group:" + name }
-func (l *Layer) wakeKey() string               { return l.prefix + "wake:" + rand.Text() }
+func (l *Layer) channelKey(name string) string  { return l.prefix + "channel:" + name }
+func (l *Layer) groupKey(name string) string    { return l.prefix + "group:" + name }
+func (l *Layer) wakeKey() string                { return l.prefix + "wake:" + rand.Text() }
+func (l *Layer) inboxKey(process string) string { return l.prefix + "inbox:" + process }
+
+func (l *Layer) unreceivedKey(process, local string) string {
+	return l.prefix + "unreceived:" + process + "!" + local
+}
 
 // millis returns t in Unix milliseconds.
 func millis(t time.Time) int64 { return t.UnixMilli() }

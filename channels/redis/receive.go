@@ -11,12 +11,17 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// Receive implements [channels.Layer.Receive]. While Redis is unreachable it
-// retries with back-off until ctx ends. See the package documentation for
-// what it does to keep a message that arrives as ctx ends.
+// Receive implements [channels.Layer.Receive]. On a plain channel, while
+// Redis is unreachable it retries with back-off until ctx ends. See the
+// package documentation for what it does to keep a message that arrives as
+// ctx ends. On a channel made by NewChannel of a layer in another process,
+// or of a closed one, it returns an error matching [ErrNotLocal].
 func (l *Layer) Receive(ctx context.Context, channel string) ([]byte, error) {
 	if l.closed() {
 		return nil, channels.ErrClosed
+	}
+	if process, local, ok := splitName(channel); ok {
+		return l.receiveLocal(ctx, channel, process, local)
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -146,7 +151,11 @@ func (l *Layer) startWaiter() bool {
 // caller has returned, puts back the element it popped.
 func (l *Layer) blockingPop(w *waiter) {
 	defer l.wg.Done()
-	r := l.blpop(w.key, w.wake)
+	var r popResult // woken, if the caller returns before a connection is free
+	if l.takeConn(w.abandoned) {
+		r = l.blpop(w.key, w.wake)
+		<-l.conns
+	}
 	select {
 	case w.res <- r:
 		if w.stop() {
@@ -161,12 +170,29 @@ func (l *Layer) blockingPop(w *waiter) {
 	l.cleanup("delete wake key", l.client.B().Del().Key(w.wake).Build())
 }
 
+// takeConn waits for one of the ReceiveConns connections, and reports
+// false if the caller returns first. Counting them here rather than leaving
+// it to the pool keeps one connection free for the inbox.
+func (l *Layer) takeConn(abandoned <-chan struct{}) bool {
+	select {
+	case l.conns <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case l.conns <- struct{}{}:
+		return true
+	case <-abandoned:
+		return false
+	}
+}
+
 // blpop waits without a timeout for an element of the list at key or a
 // token on the list at wake. Like pop, it runs without the caller's context;
-// Close ends it by closing the connection if need be.
+// Close ends it by closing the connection if the token cannot wake it.
 func (l *Layer) blpop(key, wake string) popResult {
 	cmd := l.client.B().Blpop().Key(key, wake).Timeout(0).Build()
-	kv, err := l.client.Do(context.Background(), cmd).AsStrSlice()
+	kv, err := l.client.Do(l.abort, cmd).AsStrSlice()
 	if err = l.health.check(err); err != nil {
 		return popResult{err: err}
 	}
@@ -215,10 +241,16 @@ func (l *Layer) pushBack(key, elem string) {
 }
 
 // cleanup runs cmd on the layer's own behalf and reports a failure.
+// After Close has given up waiting, the connections are closing, and
+// failures say nothing about Redis.
 func (l *Layer) cleanup(what string, cmd rueidis.Completed) {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	l.report(what, l.health.check(l.client.Do(ctx, cmd).Error()))
+	err := l.client.Do(ctx, cmd).Error()
+	if l.abort.Err() != nil {
+		return
+	}
+	l.report(what, l.health.check(err))
 }
 
 // report logs the failure of work the layer did in the background, unless

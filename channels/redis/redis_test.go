@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -103,32 +104,71 @@ func keys(t testing.TB, client rueidis.Client, pattern string) []string {
 // newTestLayer returns a layer on the test Redis, closed when t ends.
 func newTestLayer(t testing.TB, o Options) *Layer {
 	t.Helper()
-	l, err := New(t.Context(), redisURL(), &o)
+	return newTestLayerAt(t, redisURL(), o)
+}
+
+func newTestLayerAt(t testing.TB, url string, o Options) *Layer {
+	t.Helper()
+	l, err := New(t.Context(), url, &o)
 	if err != nil {
-		t.Fatalf("New(%q) = %v, want nil", redisURL(), err)
+		t.Fatalf("New(%q) = %v, want nil", url, err)
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
 }
 
+// TestRedis runs the conformance suite on channels made by NewChannel,
+// which come through the layers' inboxes.
 func TestRedis(t *testing.T) {
 	t.Parallel()
 	channelstest.Run(t, time.Second, func(t *testing.T, c channelstest.Config) func() channels.Layer {
 		requireRedis(t)
-		o := Options{
-			Prefix:      testPrefix(t),
-			Expiry:      c.Expiry,
-			Capacity:    c.Capacity,
-			GroupExpiry: c.GroupExpiry,
-		}
+		o := suiteOptions(t, c)
 		return func() channels.Layer { return newTestLayer(t, o) }
 	})
+}
+
+// TestRedisPlain runs the conformance suite on plain channels, each a list
+// of its own in Redis.
+func TestRedisPlain(t *testing.T) {
+	t.Parallel()
+	channelstest.Run(t, time.Second, func(t *testing.T, c channelstest.Config) func() channels.Layer {
+		requireRedis(t)
+		o := suiteOptions(t, c)
+		return func() channels.Layer { return plainNames{newTestLayer(t, o)} }
+	})
+}
+
+func suiteOptions(t *testing.T, c channelstest.Config) Options {
+	return Options{
+		Prefix:      testPrefix(t),
+		Expiry:      c.Expiry,
+		Capacity:    c.Capacity,
+		GroupExpiry: c.GroupExpiry,
+	}
+}
+
+// A plainNames is a layer whose NewChannel makes plain channels, so that
+// the suite, which receives from channels it makes, tests those.
+type plainNames struct{ *Layer }
+
+func (p plainNames) NewChannel(ctx context.Context, prefix string) (string, error) {
+	if p.closed() {
+		return "", channels.ErrClosed
+	}
+	return prefix + "plain." + rand.Text(), ctx.Err()
 }
 
 func BenchmarkRedis(b *testing.B) {
 	requireRedis(b)
 	l := newTestLayer(b, Options{Prefix: testPrefix(b)})
 	channelstest.Benchmark(b, l)
+}
+
+func BenchmarkRedisPlain(b *testing.B) {
+	requireRedis(b)
+	l := newTestLayer(b, Options{Prefix: testPrefix(b)})
+	channelstest.Benchmark(b, plainNames{l})
 }
 
 // TestNewUnreachable ensures that New gives up within 5 s with an error
@@ -187,5 +227,40 @@ func TestPushBack(t *testing.T) {
 		if msg, err := l.Receive(ctx, "ch"); string(msg) != want || err != nil {
 			t.Errorf("Receive = %q, %v; want %q, nil", msg, err, want)
 		}
+	}
+}
+
+// TestCloseAborts ensures that Close returns even when a blocked pop does
+// not wake, by closing the pop's connection once it has waited 5 s.
+func TestCloseAborts(t *testing.T) {
+	t.Parallel()
+	requireRedis(t)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	l := newTestLayer(t, Options{Prefix: testPrefix(t), Logger: logger})
+
+	// A waiter whose caller has returned and whose wake token is lost.
+	w := &waiter{
+		key:       l.channelKey("ch"),
+		wake:      l.wakeKey(),
+		res:       make(chan popResult),
+		abandoned: make(chan struct{}),
+		woken:     make(chan struct{}),
+		stop:      func() bool { return false },
+	}
+	close(w.abandoned)
+	close(w.woken)
+	l.startWaiter()
+	go l.blockingPop(w)
+
+	start := time.Now()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close = %v, want nil", err)
+	}
+	if d := time.Since(start); d > closeTimeout+2*time.Second {
+		t.Errorf("Close with a pop that does not wake took %v, want about %v", d, closeTimeout)
+	}
+	if want := "closing with receives still waiting"; !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
 	}
 }

@@ -16,7 +16,10 @@
 //     Several receivers may wait on one channel; they share its messages.
 //   - [Layer.NewChannel] returns a name that no other call, in this process
 //     or any other sharing the layer, returns. A WebSocket connection uses one
-//     as its reply channel.
+//     as its reply channel. Any process may send to it, but only the process
+//     that made it may receive from it: layers that span processes deliver
+//     such channels to a per-process inbox, which costs no connection per
+//     channel.
 //   - A group is a set of channels. [Layer.GroupSend] sends a copy of the
 //     message to every member. Membership expires after the layer's group
 //     expiry (24 h by default) unless renewed by another [Layer.GroupAdd].

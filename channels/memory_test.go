@@ -13,7 +13,7 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	channelstest.Run(t, 100*time.Millisecond, newMemoryBackend)
+	channelstest.Run(t, 500*time.Millisecond, newMemoryBackend)
 }
 
 // newMemoryBackend returns one Memory for every layer of a test, since a

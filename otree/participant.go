@@ -218,13 +218,8 @@ func scanParticipant(rows interface{ Scan(...any) error }) (*Participant, error)
 	p.MaxPageIndex, p.RoundNumber, p.ExpiryPage = int(maxIndex.Int64), int(round.Int64),
 		int(expiryPage.Int64)
 	p.TimeStarted, p.LastPageAt, p.ExpiryAt = timePtr(started), timePtr(last), timePtr(expiry)
-	if vars.String != "" && vars.String != "null" {
-		if err := json.Unmarshal([]byte(vars.String), &p.Vars); err != nil {
-			return nil, fmt.Errorf("read participant %s vars: %w", p.Code, err)
-		}
-	}
-	if p.Vars == nil {
-		p.Vars = map[string]any{}
+	if p.Vars, err = jsonMap(vars.String); err != nil {
+		return nil, fmt.Errorf("read participant %s vars: %w", p.Code, err)
 	}
 	return &p, nil
 }
@@ -234,4 +229,41 @@ func timePtr(t sql.NullTime) *time.Time {
 		return nil
 	}
 	return &t.Time
+}
+
+// sessionColumns is the select list scanSession reads.
+const sessionColumns = "id, code, config_name, label, comment, is_demo, num_participants, vars, " +
+	"seed, params, anon_code, room_name, archived, created_at"
+
+// scanSession reads a row of sessionColumns.
+func scanSession(rows interface{ Scan(...any) error }) (*Session, error) {
+	var s Session
+	var label, comment, vars, params, anon, room sql.NullString
+	var isDemo, archived sql.NullBool
+	var n, seed sql.NullInt64
+	var created sql.NullTime
+	err := rows.Scan(&s.ID, &s.Code, &s.ConfigName, &label, &comment, &isDemo, &n, &vars, &seed,
+		&params, &anon, &room, &archived, &created)
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	s.Label, s.Comment, s.AnonCode, s.RoomName = label.String, comment.String, anon.String, room.String
+	s.IsDemo, s.Archived = isDemo.Bool, archived.Bool
+	s.NumParticipants, s.Seed, s.CreatedAt = int(n.Int64), seed.Int64, created.Time
+	if s.Vars, err = jsonMap(vars.String); err != nil {
+		return nil, fmt.Errorf("read session %s vars: %w", s.Code, err)
+	}
+	if s.Params, err = jsonMap(params.String); err != nil {
+		return nil, fmt.Errorf("read session %s params: %w", s.Code, err)
+	}
+	return &s, nil
+}
+
+// jsonMap decodes a JSON object, or returns an empty map for NULL.
+func jsonMap(text string) (map[string]any, error) {
+	m := map[string]any{}
+	if text == "" || text == "null" {
+		return m, nil
+	}
+	return m, json.Unmarshal([]byte(text), &m)
 }

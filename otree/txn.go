@@ -475,9 +475,15 @@ func (t *txn) sessionByID(id int64) *Session {
 	if s := t.sessions[id]; s != nil {
 		return s
 	}
-	var s Session
-	must(t.db.Where("id = ?", id).Take(&s).Error)
-	return t.adoptSession(&s)
+	rows, err := t.q.query("SELECT "+sessionColumns+" FROM otree_session WHERE id = ?", id)
+	must(err)
+	defer rows.Close()
+	if !rows.Next() {
+		must(errors.Join(rows.Err(), fmt.Errorf("no session with id %d", id)))
+	}
+	s, err := scanSession(rows)
+	must(err)
+	return t.adoptSession(s)
 }
 
 // adoptSession starts tracking a session loaded by this txn.

@@ -163,7 +163,7 @@ func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 		// Lock the session row so that concurrent joins hand out different
 		// participants.
 		var s Session
-		q := t.db.Where("anon_code = ?", r.PathValue("anon"))
+		q := t.db().Where("anon_code = ?", r.PathValue("anon"))
 		if e.store.postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}

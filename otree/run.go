@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,15 @@ import (
 // means the embedded SQLite file db.sqlite3), REDIS_URL (set means the
 // Redis channel layer and the asynq timeout worker, shared by several
 // processes), PORT, OTREE_PRODUCTION, OTREE_AUTH_LEVEL and OTREE_REST_KEY.
+//
+// Unless GOGC is set, Run sets the garbage collector's target to
+// [GCPercent]: a server's live heap is small and it allocates quickly, so
+// Go's default of 100 collects so often that it costs about a third of the
+// throughput.
 func Run(p *Project) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := p.Command(ctx, os.Args[1:], os.Stdout)
 	stop()
@@ -44,6 +53,10 @@ func Run(p *Project) {
 		os.Exit(1)
 	}
 }
+
+// GCPercent is the garbage collector target that Run sets; see
+// [runtime/debug.SetGCPercent].
+const GCPercent = 400
 
 type usageError struct{ msg string }
 

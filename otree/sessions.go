@@ -119,7 +119,7 @@ func (t *txn) createSession(k *sessionKind, o SessionOptions, n int, params map[
 		NumParticipants: n, Vars: map[string]any{}, Seed: seed, Params: params,
 		AnonCode: randomCode(10), RoomName: o.roomName, CreatedAt: time.Now(),
 	}
-	if err := t.db.Create(s).Error; err != nil {
+	if err := t.db().Create(s).Error; err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
 	t.adoptSession(s)
@@ -130,7 +130,7 @@ func (t *txn) createSession(k *sessionKind, o SessionOptions, n int, params map[
 			Vars: map[string]any{}, MaxPageIndex: len(k.steps),
 		}
 	}
-	if err := t.db.CreateInBatches(parts, 500).Error; err != nil {
+	if err := t.db().CreateInBatches(parts, 500).Error; err != nil {
 		return nil, fmt.Errorf("create participants: %w", err)
 	}
 	for _, a := range k.apps {
@@ -152,7 +152,7 @@ func (t *txn) createAppRows(a *appSpec, sessionID int64, parts []*Participant) e
 		var subID int64
 		q := fmt.Sprintf("INSERT INTO %s (session_id, round_number) VALUES (?, ?) RETURNING id",
 			quote(a.subsession.name))
-		if err := t.db.Raw(q, sessionID, r).Scan(&subID).Error; err != nil {
+		if err := t.db().Raw(q, sessionID, r).Scan(&subID).Error; err != nil {
 			return fmt.Errorf("create %s: %w", a.subsession.name, err)
 		}
 		groupIDs, err := t.insertGroups(a, sessionID, r, subID, len(parts)/size)
@@ -262,7 +262,7 @@ func (t *txn) insertRows(table string, cols []string, rows [][]any, got func(id 
 		q := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", quote(table), strings.Join(quoted, ", "),
 			strings.TrimSuffix(strings.Repeat(one+", ", len(batch)), ", "))
 		if got == nil {
-			if err := t.db.Exec(q, args...).Error; err != nil {
+			if err := t.db().Exec(q, args...).Error; err != nil {
 				return err
 			}
 			continue
@@ -275,7 +275,7 @@ func (t *txn) insertRows(table string, cols []string, rows [][]any, got func(id 
 }
 
 func (t *txn) insertReturning(q string, args []any, got func(id int64, key int)) error {
-	rows, err := t.db.Raw(q, args...).Rows()
+	rows, err := t.db().Raw(q, args...).Rows()
 	if err != nil {
 		return err
 	}

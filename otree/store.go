@@ -353,7 +353,7 @@ func (t *table) migrate(db *gorm.DB) error {
 // goroutine inside a savepoint of a shared transaction.
 type writeJob struct {
 	ctx  context.Context
-	fn   func(db *gorm.DB, r runner) error
+	fn   func(db func() *gorm.DB, r runner) error
 	done chan error
 }
 
@@ -363,7 +363,7 @@ const maxBatch = 256
 // write runs fn in a writing transaction: on Postgres its own; on SQLite a
 // savepoint of the writer goroutine's next transaction. It returns once the
 // work is committed, or rolled back.
-func (s *store) write(ctx context.Context, fn func(db *gorm.DB, r runner) error) error {
+func (s *store) write(ctx context.Context, fn func(db func() *gorm.DB, r runner) error) error {
 	if s.postgres {
 		return s.writePostgres(ctx, fn)
 	}
@@ -376,7 +376,7 @@ func (s *store) write(ctx context.Context, fn func(db *gorm.DB, r runner) error)
 	return <-j.done
 }
 
-func (s *store) writePostgres(ctx context.Context, fn func(db *gorm.DB, r runner) error) (err error) {
+func (s *store) writePostgres(ctx context.Context, fn func(db func() *gorm.DB, r runner) error) (err error) {
 	tx, err := s.wsql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -386,9 +386,7 @@ func (s *store) writePostgres(ctx context.Context, fn func(db *gorm.DB, r runner
 			tx.Rollback()
 		}
 	}()
-	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
-	db.Statement.ConnPool = tx
-	if err := fn(db, runner{ctx, tx, nil}); err != nil {
+	if err := fn(s.gormOn(ctx, tx), runner{ctx, tx, nil}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -465,9 +463,7 @@ func (s *store) runJob(j *writeJob) (err error) {
 		}
 		s.execPrepared(ctx, "RELEASE otree_request")
 	}()
-	db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
-	db.Statement.ConnPool = s.wconn
-	return j.fn(db, runner{ctx, s.wconn, s.wstmts})
+	return j.fn(s.gormOn(ctx, s.wconn), runner{ctx, s.wconn, s.wstmts})
 }
 
 // execPrepared runs a statement through the writer connection's cache, so
@@ -479,4 +475,14 @@ func (s *store) execPrepared(ctx context.Context, q string) error {
 	}
 	_, err = st.ExecContext(ctx)
 	return err
+}
+
+// gormOn returns a function that makes a gorm handle running on conn (a
+// transaction or the writer's connection).
+func (s *store) gormOn(ctx context.Context, conn gorm.ConnPool) func() *gorm.DB {
+	return func() *gorm.DB {
+		db := s.w.Session(&gorm.Session{Context: ctx, NewDB: true})
+		db.Statement.ConnPool = conn
+		return db
+	}
 }

@@ -21,8 +21,9 @@ import (
 type txn struct {
 	ctx       context.Context
 	e         *engine
-	db        *gorm.DB // gorm over the same transaction, for what is not hot
-	q         runner   // prepared statements, for what is
+	gormDB    func() *gorm.DB // gorm over the same transaction, for what is not hot
+	gdb       *gorm.DB        // made by gormDB on first use
+	q         runner          // prepared statements, for what is
 	write     bool
 	done      bool
 	sessionID int64 // the session the request works on
@@ -79,13 +80,22 @@ func (e *HookError) Error() string {
 	return fmt.Sprintf("%s: panic: %v", e.Hook, e.Value)
 }
 
-func newTxn(ctx context.Context, e *engine, db *gorm.DB, q runner, write bool) *txn {
+func newTxn(ctx context.Context, e *engine, db func() *gorm.DB, q runner, write bool) *txn {
 	return &txn{
-		ctx: ctx, e: e, db: db, q: q, write: write,
+		ctx: ctx, e: e, gormDB: db, q: q, write: write,
 		byID:         map[rowKey]*rowState{},
 		players:      map[playerKey]*rowState{},
 		participants: map[int64]*Participant{},
 	}
+}
+
+// db returns gorm over the txn's transaction, made on first use: most
+// requests run only prepared statements.
+func (t *txn) db() *gorm.DB {
+	if t.gdb == nil {
+		t.gdb = t.gormDB()
+	}
+	return t.gdb
 }
 
 // errRetry asks the runner to run the whole request again in a writing
@@ -158,7 +168,7 @@ func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
 // succeed.
 func (e *engine) writeOnce(ctx context.Context, fn func(t *txn) error) (*txn, error) {
 	var t *txn
-	err := e.store.write(ctx, func(db *gorm.DB, r runner) error {
+	err := e.store.write(ctx, func(db func() *gorm.DB, r runner) error {
 		t = newTxn(r.ctx, e, db, r, true)
 		defer func() { t.done = true }()
 		return t.run(func(t *txn) error {
@@ -189,7 +199,8 @@ func (e *engine) read(ctx context.Context, fn func(t *txn) error) error {
 
 // readTxn returns a txn that reads outside any transaction.
 func (e *engine) readTxn(ctx context.Context) *txn {
-	return newTxn(ctx, e, e.store.r.WithContext(ctx), runner{ctx, e.store.rsql, e.store.rstmts}, false)
+	db := func() *gorm.DB { return e.store.r.WithContext(ctx) }
+	return newTxn(ctx, e, db, runner{ctx, e.store.rsql, e.store.rstmts}, false)
 }
 
 func retryable(err error) bool {
@@ -239,7 +250,7 @@ func (t *txn) save() error {
 	}
 	for _, s := range t.sessions {
 		if ch := sessionChanges(s); len(ch) > 0 {
-			if err := t.db.Model(&Session{}).Where("id = ?", s.ID).Updates(ch).Error; err != nil {
+			if err := t.db().Model(&Session{}).Where("id = ?", s.ID).Updates(ch).Error; err != nil {
 				return fmt.Errorf("save session %s: %w", s.Code, err)
 			}
 			s.st.label, s.st.comment, s.st.vars = s.Label, s.Comment, jsonString(s.Vars)
@@ -508,7 +519,7 @@ func (t *txn) sessionParticipants(sessionID int64) []*Participant {
 		return list
 	}
 	var rows []*Participant
-	must(t.db.Where("session_id = ?", sessionID).Order("id_in_session").Find(&rows).Error)
+	must(t.db().Where("session_id = ?", sessionID).Order("id_in_session").Find(&rows).Error)
 	for i, p := range rows {
 		rows[i] = t.adopt(p)
 	}

@@ -3,6 +3,8 @@ package loadbench_test
 import (
 	"context"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +66,10 @@ func BenchmarkPublicGoods300Ramp1s(b *testing.B) {
 // opts, whose BaseURL it sets. Metrics are averaged over iterations, except
 // p99 and max, which are the worst.
 func benchmarkSession(b *testing.B, opts load.Options) {
+	// Run a server as otree.Run does, with its garbage collector target.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(otree.GCPercent))
+	}
 	srv := otreetest.NewServer(b, project, &otree.ServerOptions{
 		Logger: slog.New(slog.NewTextHandler(&errorLog{tb: b}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,8 +64,8 @@ func BenchmarkPublicGoods300Ramp1s(b *testing.B) {
 }
 
 // benchmarkSession creates a session per iteration and plays it with
-// opts, whose BaseURL it sets. Metrics are averaged over iterations, except
-// p99 and max, which are the worst.
+// opts, whose BaseURL it sets. Metrics are averaged over iterations; p99 is
+// the median of the iterations' p99s, and worst-p99 and max the worst.
 func benchmarkSession(b *testing.B, opts load.Options) {
 	// Run a server as otree.Run does, with its garbage collector target.
 	if os.Getenv("GOGC") == "" {
@@ -75,7 +76,8 @@ func benchmarkSession(b *testing.B, opts load.Options) {
 	})
 	var sum struct {
 		rps, mean, p50, p95 float64
-		p99, max            time.Duration
+		p99s                []time.Duration
+		max                 time.Duration
 		iterations          int
 	}
 	for b.Loop() {
@@ -98,7 +100,7 @@ func benchmarkSession(b *testing.B, opts load.Options) {
 		sum.mean += ms(rep.Latency.Mean)
 		sum.p50 += ms(rep.Latency.P50)
 		sum.p95 += ms(rep.Latency.P95)
-		sum.p99 = max(sum.p99, rep.Latency.P99)
+		sum.p99s = append(sum.p99s, rep.Latency.P99)
 		sum.max = max(sum.max, rep.Latency.Max)
 		if sum.iterations == 1 {
 			var out strings.Builder
@@ -113,7 +115,9 @@ func benchmarkSession(b *testing.B, opts load.Options) {
 	b.ReportMetric(sum.mean/k, "mean-ms")
 	b.ReportMetric(sum.p50/k, "p50-ms")
 	b.ReportMetric(sum.p95/k, "p95-ms")
-	b.ReportMetric(ms(sum.p99), "p99-ms")
+	slices.Sort(sum.p99s)
+	b.ReportMetric(ms(sum.p99s[len(sum.p99s)/2]), "p99-ms")
+	b.ReportMetric(ms(sum.p99s[len(sum.p99s)-1]), "worst-p99-ms")
 	b.ReportMetric(ms(sum.max), "max-ms")
 }
 

@@ -47,6 +47,7 @@ var (
 // page. It reads HTML as gotree and oTree write it; it is not a full HTML
 // parser (an option's text stops at the next tag, for one).
 func parseForm(page string) *form {
+	page = formPart(page)
 	page = ignoredRE.ReplaceAllString(page, "")
 	f := &form{}
 	byName := map[string]*field{}
@@ -262,4 +263,17 @@ func decimals(s string) int {
 		return len(strings.TrimSpace(s)) - i - 1
 	}
 	return 0
+}
+
+// formPart returns the part of a page from its first <form to the last
+// </form>, or the whole page if it has no form element: the regular
+// expressions then scan a fraction of the page.
+func formPart(page string) string {
+	lower := strings.ToLower(page)
+	start := strings.Index(lower, "<form")
+	end := strings.LastIndex(lower, "</form")
+	if start < 0 || end < start {
+		return page
+	}
+	return page[start:end]
 }

@@ -26,6 +26,9 @@ type engine struct {
 	log     *slog.Logger
 	opts    ServerOptions
 
+	// pushes are the pushes in flight that a handler did not wait for.
+	pushes sync.WaitGroup
+
 	// configOf caches each session's config name; sessions never change
 	// config. Bounded: it is emptied when it grows past maxCachedSessions.
 	mu       sync.Mutex
@@ -136,7 +139,10 @@ func (e *engine) handleTimeout(ctx context.Context, task timeouts.Task) error {
 		return fmt.Errorf("advance participant %d past page %d: %w", tt.Participant, tt.Page, err)
 	}
 	if code != "" {
-		e.push(ctx, participantGroup(code), autoAdvancedMessage)
+		// Off the handler's path: the next deadline need not wait for it.
+		e.pushes.Go(func() {
+			e.push(context.WithoutCancel(ctx), participantGroup(code), autoAdvancedMessage)
+		})
 	}
 	return nil
 }

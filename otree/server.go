@@ -284,6 +284,7 @@ func (s *Server) Close() error {
 			s.cancel()
 		}
 		s.wg.Wait()
+		s.e.pushes.Wait()
 		var errs []error
 		for _, c := range s.closers {
 			errs = append(errs, c())

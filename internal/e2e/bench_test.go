@@ -1,28 +1,43 @@
 package e2e
 
 import (
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // BenchmarkDeadlinesAcrossProcesses starts 1,000 participants on a page
 // whose deadlines all fall on the same instant, with no browser open, the
 // web server (runserver --noworker) and the timeout worker (asynq) running
-// as separate processes on Postgres and Redis. It reports how late, after
-// that instant, the last participant, the 99th percentile and the median
-// were advanced, from the page-time log's completion times.
+// as separate processes on Redis, with Postgres or with an SQLite file both
+// processes share. It reports how late, after that instant, the last
+// participant, the 99th percentile and the median were advanced, from the
+// page-time log's completion times.
 //
 //	go test ./internal/e2e -run '^$' -bench DeadlinesAcrossProcesses -benchtime 1x
 func BenchmarkDeadlinesAcrossProcesses(b *testing.B) {
+	b.Run("postgres", func(b *testing.B) {
+		dbURL := postgresSchema(b)
+		benchDeadlines(b, "", []string{"DATABASE_URL=" + dbURL}, openDB(b, dbURL, ""))
+	})
+	b.Run("sqlite", func(b *testing.B) {
+		dir := b.TempDir()
+		benchDeadlines(b, dir, nil, openDB(b, "", filepath.Join(dir, "db.sqlite3")))
+	})
+}
+
+// benchDeadlines runs the benchmark with the processes in dir (a fresh
+// directory if ""), the database given by env and read through db.
+func benchDeadlines(b *testing.B, dir string, env []string, db *gorm.DB) {
 	const n = 1000
 	bin := testappBin.get(b)
-	dbURL := postgresSchema(b)
-	env := []string{"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisDB(b)}
-	_, base := startServer(b, "web", bin, "", env, "runserver", "127.0.0.1:0", "--noworker")
-	startWorker(b, "timeouts", bin, env, "runtimeoutworker")
-	db := openDB(b, dbURL, "")
+	env = append(env, "REDIS_URL="+redisDB(b))
+	_, base := startServer(b, "web", bin, dir, env, "runserver", "127.0.0.1:0", "--noworker")
+	startProc(b, "timeouts", bin, dir, env, "runtimeoutworker").waitOutput(b, runningRE, 30*time.Second)
 
 	var late []time.Duration
 	for range b.N {

@@ -2,10 +2,10 @@ package otree
 
 import (
 	"context"
-	mrand "math/rand/v2"
 	"database/sql"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/url"
 	"reflect"
 	"strings"

@@ -98,7 +98,8 @@ func caseName(a *appSpec, ci int) string {
 	return a.botCases[ci%len(a.botCases)]
 }
 
-func (s *Server) playCase(ctx context.Context, k *sessionKind, n, ci int, base string) (BotSession, []*BotError, error) {
+func (s *Server) playCase(ctx context.Context, k *sessionKind, n, ci int,
+	base string) (BotSession, []*BotError, error) {
 	sess, err := s.e.createSession(ctx, SessionOptions{Config: k.Name, Participants: n, isBot: true})
 	if err != nil {
 		return BotSession{}, nil, err

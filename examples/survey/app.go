@@ -24,9 +24,25 @@ type Player struct {
 	Age    int    `label:"What is your age?" min:"13" max:"125"`
 	Gender string `label:"What is your gender?" choices:"Male,Female" widget:"radio"`
 
-	CrtBat    int `label:"Together, a bat and a ball cost 22 dollars. The bat costs 20 dollars more than the ball. How many dollars does the ball cost?"`
-	CrtWidget int `label:"Five machines make five widgets in five minutes. How many minutes would 100 machines take to make 100 widgets?"`
-	CrtLake   int `label:"A patch of lily pads on a lake doubles in size every day. It covers the whole lake after 48 days. After how many days did it cover half the lake?"`
+	// The cognitive reflection test; the questions are their labels.
+	CrtBat    int
+	CrtWidget int
+	CrtLake   int
+}
+
+func (*Player) CrtBatLabel() string {
+	return "Together, a bat and a ball cost 22 dollars. The bat costs 20 dollars more " +
+		"than the ball. How many dollars does the ball cost?"
+}
+
+func (*Player) CrtWidgetLabel() string {
+	return "Five machines make five widgets in five minutes. How many minutes would " +
+		"100 machines take to make 100 widgets?"
+}
+
+func (*Player) CrtLakeLabel() string {
+	return "A patch of lily pads on a lake doubles in size every day. It covers the " +
+		"whole lake after 48 days. After how many days did it cover half the lake?"
 }
 
 // Demographics asks for age and gender.

@@ -125,5 +125,9 @@ func summarise(ds []time.Duration) Latency {
 		i := int(math.Ceil(q*float64(len(ds)))) - 1
 		return ds[min(max(i, 0), len(ds)-1)]
 	}
-	return Latency{Mean: sum / time.Duration(len(ds)), P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: ds[len(ds)-1]}
+	return Latency{
+		Mean: sum / time.Duration(len(ds)),
+		P50:  rank(0.50), P95: rank(0.95), P99: rank(0.99),
+		Max: ds[len(ds)-1],
+	}
 }

@@ -1,6 +1,7 @@
 package otree_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,5 +84,42 @@ func TestDemoPage(t *testing.T) {
 	}
 	if !strings.Contains(links.body, "/join/") {
 		t.Error("the links page lacks the session-wide link")
+	}
+}
+
+// The session-wide link gives the same participant to the same label, the
+// next free one to anyone else, and says when the session is full.
+func TestJoinLink(t *testing.T) {
+	s := otreetest.NewServer(t, pgProject, &otree.ServerOptions{Logger: quietLogger()})
+	resp, err := http.Post(s.URL+"/api/sessions", "application/json",
+		strings.NewReader(`{"session_config_name": "pgg", "num_participants": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		URL string `json:"session_wide_url"`
+	}
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	join := strings.TrimPrefix(created.URL, s.URL)
+	c := newClient(t, s.URL)
+	participant := func(query string) string {
+		r := c.get(join + query)
+		if r.status != http.StatusFound {
+			t.Fatalf("GET %s%s: status %d", join, query, r.status)
+		}
+		return strings.Split(r.location, "/")[2]
+	}
+	a := participant("?participant_label=A")
+	if again := participant("?participant_label=A"); again != a {
+		t.Errorf("label A got participants %s and %s, want the same", a, again)
+	}
+	b := participant("?participant_label=B")
+	other := participant("")
+	if b == a || other == a || other == b {
+		t.Errorf("three joins got %s, %s, %s, want three participants", a, b, other)
+	}
+	if r := c.get(join); r.status != http.StatusNotFound || !strings.Contains(r.body, "full") {
+		t.Errorf("a fourth join: status %d, want 404 saying the session is full", r.status)
 	}
 }

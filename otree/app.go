@@ -138,7 +138,7 @@ func (a *App[S, G, P]) build() (*appSpec, error) {
 	for i, page := range a.Pages {
 		ps, err := a.bindPage(spec, page)
 		if err != nil {
-			return nil, fmt.Errorf("page %s: %w", pageName(page), err)
+			return nil, fmt.Errorf("page %s: %w", typeName(page), err)
 		}
 		ps.index = i
 		spec.pages = append(spec.pages, ps)

@@ -2,6 +2,7 @@ package otree
 
 import (
 	"context"
+	htmlpkg "html"
 	"errors"
 	"fmt"
 	"io"
@@ -123,13 +124,18 @@ func (s *Server) playCase(ctx context.Context, k *sessionKind, n, ci int,
 		r := &botRun{
 			e: s.e, ctx: ctx, base: base, k: k, ci: ci, config: k.Name,
 			code: p.Code, id: p.IDInSession, client: botClient(),
-			fail: func(be *BotError) {
+			fail: func(be *BotError, stop bool) {
 				mu.Lock()
 				defer mu.Unlock()
-				if ctx.Err() == nil || be.Msg != "stopped" {
-					failures = append(failures, be)
+				// Once a bot has stopped the session, what the others
+				// report is a consequence, not a finding.
+				if ctx.Err() != nil {
+					return
 				}
-				cancel()
+				failures = append(failures, be)
+				if stop {
+					cancel()
+				}
 			},
 		}
 		wg.Go(r.play)
@@ -175,7 +181,7 @@ type botRun struct {
 	config string
 	code   string
 	id     int
-	fail   func(*BotError)
+	fail   func(be *BotError, stop bool)
 
 	app        *appSpec
 	round      int
@@ -191,7 +197,7 @@ func (r *botRun) play() {
 	defer func() {
 		if x := recover(); x != nil {
 			if _, ok := x.(errBotStop); !ok {
-				r.report(fmt.Sprintf("panic: %v", x))
+				r.report(fmt.Sprintf("panic: %v", x), true)
 			}
 		}
 	}()
@@ -245,7 +251,9 @@ func (r *botRun) index() int {
 	return len(r.k.steps) + 1
 }
 
-func (r *botRun) report(msg string) {
+// report records a failure; stop ends the session's other bots too, since
+// they would wait for this one.
+func (r *botRun) report(msg string, stop bool) {
 	be := &BotError{Config: r.config, Case: r.caseName, Participant: r.id, Code: r.code, Msg: msg}
 	if r.app != nil {
 		be.App, be.Round = r.app.name, r.round
@@ -256,13 +264,15 @@ func (r *botRun) report(msg string) {
 			be.App, be.Round = s.app.name, s.round
 		}
 	}
-	r.fail(be)
+	r.fail(be, stop)
 }
 
-func (r *botRun) errorf(format string, args ...any) { r.report(fmt.Sprintf(format, args...)) }
+func (r *botRun) errorf(format string, args ...any) {
+	r.report(fmt.Sprintf(format, args...), false)
+}
 
 func (r *botRun) fatalf(format string, args ...any) {
-	r.report(fmt.Sprintf(format, args...))
+	r.report(fmt.Sprintf(format, args...), true)
 	panic(errBotStop{})
 }
 
@@ -327,7 +337,7 @@ var tagRE = regexp.MustCompile(`<[^>]+>`)
 
 // excerpt returns the text of an HTML page, shortened, for error messages.
 func excerpt(html string) string {
-	s := collapse(tagRE.ReplaceAllString(html, " "))
+	s := collapse(htmlpkg.UnescapeString(tagRE.ReplaceAllString(html, " ")))
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}
@@ -472,7 +482,7 @@ var errorRE = regexp.MustCompile(`class="otree-(?:field-error|form-errors)"[^>]*
 func errorText(html string) string {
 	var msgs []string
 	for _, m := range errorRE.FindAllStringSubmatch(html, -1) {
-		msgs = append(msgs, strings.TrimSpace(m[1]))
+		msgs = append(msgs, htmlpkg.UnescapeString(strings.TrimSpace(m[1])))
 	}
 	return strings.Join(msgs, "; ")
 }

@@ -144,6 +144,11 @@ func TestTestCommandFailsOnBrokenBot(t *testing.T) {
 		{"wrong page", func(b *Bot[cmdFormPlayer]) {
 			b.Submit(cmdPage{})
 		}, "tried to submit cmdPage"},
+		{"errorf goes on", func(b *Bot[cmdFormPlayer]) {
+			b.Errorf("noted")
+			b.Submit(cmdForm{}, Values{"Age": 30})
+			b.Expect(b.Player().Age, 30)
+		}, "noted"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +169,9 @@ func TestTestCommandFailsOnBrokenBot(t *testing.T) {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("report %q lacks %q", out.String(), w)
 				}
+			}
+			if n := strings.Count(out.String(), "FAIL bot failed"); n != 1 {
+				t.Errorf("report has %d failures, want 1:\n%s", n, out.String())
 			}
 		})
 	}

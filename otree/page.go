@@ -127,11 +127,14 @@ func checkPageMethods(page AnyPage) error {
 				name, kindName(page.pageKind()), strings.Join(known, ", "))
 		}
 	}
+	// Pages are listed as values, so a hook with a pointer receiver would
+	// never be called.
 	pt := reflect.PointerTo(t)
 	for i := range pt.NumMethod() {
-		if m := pt.Method(i); !slices.Contains(known, m.Name) {
-			return fmt.Errorf("method %s has a pointer receiver; page hooks need value receivers",
-				m.Name)
+		m := pt.Method(i)
+		if _, ok := t.MethodByName(m.Name); !ok {
+			return fmt.Errorf("method %s has a pointer receiver (func (*%s) %s); page hooks "+
+				"need value receivers (func (%s) %s)", m.Name, t.Name(), m.Name, t.Name(), m.Name)
 		}
 	}
 	return nil
@@ -148,4 +151,16 @@ func kindName(k pageKind) string {
 // default template name.
 func pageName(page AnyPage) string {
 	return reflect.TypeOf(page).Name()
+}
+
+// typeName names a page's type for messages, also when it is a pointer.
+func typeName(page AnyPage) string {
+	t := reflect.TypeOf(page)
+	if t == nil {
+		return "(nil)"
+	}
+	if t.Kind() == reflect.Pointer {
+		return "*" + t.Elem().Name()
+	}
+	return t.Name()
 }

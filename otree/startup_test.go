@@ -47,6 +47,10 @@ func (timeoutHook) Timeout(p *bPlayer) int { return 5 }
 
 type plain struct{ otree.Page }
 
+type pointerHook struct{ otree.Page }
+
+func (*pointerHook) Timeout(p *bPlayer) time.Duration { return time.Second }
+
 type badWait struct{ otree.WaitPage }
 
 func (badWait) AfterAllPlayersArrive(p *bPlayer) {}
@@ -122,7 +126,9 @@ func TestStartupRejectsMistakes(t *testing.T) {
 		{"reserved app name", brokenProject(app("pg", plain{}), 1),
 			[]string{`Name "pg" is reserved`}},
 		{"page listed as a pointer", brokenProject(app("ptr", &plain{}), 1),
-			[]string{"app ptr", "list the page as a value"}},
+			[]string{"app ptr", "page *plain", "list the page as a value"}},
+		{"hook with a pointer receiver", brokenProject(app("ptrhook", pointerHook{}), 1),
+			[]string{"app ptrhook", "page pointerHook", "Timeout has a pointer receiver"}},
 		{"no pages", brokenProject(app("empty"), 1), []string{"app empty", "Pages is empty"}},
 	}
 	for _, tt := range tests {

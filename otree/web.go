@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -196,6 +197,8 @@ func (e *engine) finish(w http.ResponseWriter, r *http.Request, err error, to st
 	case errors.Is(err, errNotFound):
 		e.message(w, http.StatusNotFound, "Page not found",
 			"This link is not valid. Check that you copied the whole address.")
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; there is no one to answer.
 	case err != nil:
 		e.serverError(w, r, err)
 	case to != "":

@@ -57,6 +57,14 @@ func (b *Bot[P]) Submit(page AnyPage, values ...Values) {
 	b.run.submit(page, merge(values), false, nil)
 }
 
+// SubmitTimeout submits page as if its time ran out: the page's
+// BeforeNextPage sees timedOut true, valid values are kept and missing or
+// invalid ones become zero, as when a participant's page times out. Bots'
+// pages never time out by themselves.
+func (b *Bot[P]) SubmitTimeout(page AnyPage, values ...Values) {
+	b.run.submitTimeout(page, merge(values))
+}
+
 // SubmitMustFail submits page with values that must be rejected. If
 // errorFields are given, exactly those fields must have errors; a
 // page-level error counts as the field "__all__".

@@ -407,6 +407,26 @@ func (r *botRun) submit(page AnyPage, values Values, mustFail bool, errorFields 
 	r.passWaits()
 }
 
+// submitTimeout posts page's form as its timer does when time runs out.
+func (r *botRun) submitTimeout(page AnyPage, values Values) {
+	r.passWaits()
+	s := r.expectPage(pageName(page))
+	form := url.Values{}
+	for key, v := range values {
+		f := r.field(s, key)
+		if str, ok := v.(string); ok {
+			form.Set(f.column, str)
+		} else if x, err := f.toCanonical(v); err == nil {
+			form.Set(f.column, format(x))
+		}
+	}
+	form.Set("timeout_happened", "1")
+	if status := r.do(http.MethodPost, r.path, form); status != http.StatusFound {
+		r.fatalf("the timed-out submission of %s was rejected: %s", s.page.name, errorText(r.html))
+	}
+	r.passWaits()
+}
+
 // expectPage stops the bot unless the participant is on the named page of
 // the bot's app and round.
 func (r *botRun) expectPage(name string) step {
@@ -431,19 +451,22 @@ func columnOf(s step, name string) string {
 	return name
 }
 
+// field returns the page's form field named key, or stops the bot.
+func (r *botRun) field(s step, key string) *fieldSpec {
+	for _, f := range s.page.fields {
+		if f.goName == key || f.column == key {
+			return f
+		}
+	}
+	r.fatalf("page %s has no form field %s", s.page.name, key)
+	return nil
+}
+
 // encode turns bot values into a form, checking each names a form field.
 func (r *botRun) encode(s step, values Values) url.Values {
 	form := url.Values{}
 	for key, v := range values {
-		var f *fieldSpec
-		for _, g := range s.page.fields {
-			if g.goName == key || g.column == key {
-				f = g
-			}
-		}
-		if f == nil {
-			r.fatalf("page %s has no form field %s", s.page.name, key)
-		}
+		f := r.field(s, key)
 		if str, ok := v.(string); ok {
 			form.Set(f.column, str)
 			continue

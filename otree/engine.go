@@ -157,7 +157,7 @@ var errEarly = errors.New("otree: the page's deadline has not passed yet")
 func (e *engine) rescheduleDeadlines(ctx context.Context) error {
 	var rows []Participant
 	err := e.store.r.WithContext(ctx).Select("id, expiry_page, expiry_at").
-		Where("expiry_at IS NOT NULL AND page_index = expiry_page").Find(&rows).Error
+		Where("expiry_at IS NOT NULL AND page_index = expiry_page AND NOT is_bot").Find(&rows).Error
 	if err != nil {
 		return fmt.Errorf("read page deadlines: %w", err)
 	}

@@ -152,6 +152,11 @@ func (t *txn) startTimer(p *Participant, i int, s step, pl any) {
 	at := time.Now().Add(max(d, 0))
 	p.ExpiryPage, p.ExpiryAt = i, &at
 	p.setProgress("expiry_page", "expiry_at")
+	if p.IsBot {
+		// Bots decide when a page times out (Bot.SubmitTimeout): a deadline
+		// firing while a bot is busy elsewhere would make test runs flaky.
+		return
+	}
 	id := p.ID
 	t.afterCommit(func(ctx context.Context) { t.e.scheduleTimeout(ctx, id, i, at) })
 }

@@ -227,3 +227,25 @@ func TestPostAtDeadlineSubmitsOnce(t *testing.T) {
 		}
 	})
 }
+
+// A bot times a page out at will; its pages never time out by themselves,
+// so runs do not depend on timing.
+func TestBotSubmitTimeout(t *testing.T) {
+	app := &otree.App[tmSub, tmGroup, tmPlayer]{
+		Name: "bot_timeout", Pages: []otree.AnyPage{tmFirst{}, tmEnd{}},
+		Bot: func(b *otree.Bot[tmPlayer]) {
+			b.SubmitTimeout(tmFirst{}, otree.Values{"Answer": 50}) // out of range: becomes 0
+			p := b.Player()
+			b.Expect(p.FirstTimedOut, true)
+			b.Expect(p.Answer, 0)
+			b.Expect(p.IsSet(&p.Answer), true)
+		},
+	}
+	p := &otree.Project{SessionConfigs: []otree.SessionConfig{{
+		Name: "bot_timeout", Apps: []otree.Application{app}, NumDemoParticipants: 1}}}
+	old := timedFor
+	timedFor = 50 * time.Millisecond
+	defer func() { timedFor = old }()
+	s := otreetest.NewServer(t, p, &otree.ServerOptions{Logger: quietLogger()})
+	s.Play(t, "bot_timeout", 3)
+}

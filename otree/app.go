@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -124,6 +125,9 @@ func (a *App[S, G, P]) build() (*appSpec, error) {
 	if a.PlayersPerGroup < 0 || a.NumRounds < 0 {
 		return nil, fmt.Errorf("PlayersPerGroup and NumRounds may not be negative")
 	}
+	if err := checkRoles(a.Roles, a.PlayersPerGroup); err != nil {
+		return nil, err
+	}
 	spec := &appSpec{
 		name: a.Name, doc: a.Doc, playersPerGroup: a.PlayersPerGroup,
 		numRounds: max(a.NumRounds, 1), roles: a.Roles, constants: a.Constants,
@@ -169,7 +173,10 @@ func (a *App[S, G, P]) buildTables(spec *appSpec) error {
 	}
 	spec.player, err = newTable(spec, playerTable,
 		reflect.TypeFor[P](), reflect.TypeFor[BasePlayer[S, G, P]](), "Player")
-	return err
+	if err != nil {
+		return err
+	}
+	return checkModelMethods(spec.subsession.schema, spec.group.schema, spec.player.schema)
 }
 
 func (a *App[S, G, P]) bindModelHooks(spec *appSpec) error {
@@ -190,6 +197,23 @@ func (a *App[S, G, P]) bindModelHooks(spec *appSpec) error {
 	}
 	if a.Bot != nil {
 		spec.bot = func(r *botRun) { a.Bot(&Bot[P]{run: r}) }
+	}
+	return nil
+}
+
+// checkRoles rejects roles that could never all be given, or that name two
+// positions alike.
+func checkRoles(roles []string, size int) error {
+	if size > 0 && len(roles) > size {
+		return fmt.Errorf("Roles names %d roles for groups of %d", len(roles), size)
+	}
+	for i, r := range roles {
+		if r == "" {
+			return fmt.Errorf("Roles[%d] is empty", i)
+		}
+		if slices.Contains(roles[:i], r) {
+			return fmt.Errorf("role %q is named twice in Roles", r)
+		}
 	}
 	return nil
 }

@@ -121,9 +121,6 @@ func parseModel(name string, t reflect.Type, base reflect.Type) (*modelSchema, e
 		ms.byName[f.goName] = f
 		ms.byName[f.column] = f
 	}
-	if err := checkFieldMethods(ms); err != nil {
-		return nil, err
-	}
 	return ms, nil
 }
 
@@ -148,10 +145,15 @@ func embeds(t, base reflect.Type) bool {
 }
 
 // reserved columns belong to gotree's base types.
-var reserved = map[string]bool{
-	"id": true, "session_id": true, "participant_id": true, "round_number": true,
-	"group_id": true, "subsession_id": true, "id_in_group": true,
-	"id_in_subsession": true, "role": true, "payoff": true,
+// The names are those of sysColumns, and the methods the base types
+// define (a field Role would hide the method Role).
+var reserved = map[string]map[string]bool{
+	"Subsession": {"id": true, "session_id": true, "round_number": true},
+	"Group": {"id": true, "session_id": true, "round_number": true, "subsession_id": true,
+		"id_in_subsession": true},
+	"Player": {"id": true, "session_id": true, "participant_id": true, "round_number": true,
+		"group_id": true, "subsession_id": true, "id_in_group": true,
+		"id_in_subsession": true, "role": true, "payoff": true},
 }
 
 func parseField(model string, sf reflect.StructField) (*fieldSpec, error) {
@@ -164,7 +166,7 @@ func parseField(model string, sf reflect.StructField) (*fieldSpec, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%s field %s: %s", model, sf.Name, fmt.Sprintf(format, args...))
 	}
-	if reserved[f.column] {
+	if reserved[model][f.column] {
 		return nil, fail("the name %q is taken by gotree's own column", f.column)
 	}
 	t := sf.Type
@@ -283,6 +285,9 @@ func (f *fieldSpec) parseBounds(tag reflect.StructTag) error {
 			f.max = v
 		}
 	}
+	if f.min != nil && f.max != nil && compare(f.min, f.max) > 0 {
+		return fmt.Errorf("min %s is above max %s", format(f.min), format(f.max))
+	}
 	return nil
 }
 
@@ -301,6 +306,11 @@ func (f *fieldSpec) parseChoices(s string) error {
 		if !hasLabel {
 			label = raw
 		}
+		for _, c := range f.choices {
+			if compare(c.value, v) == 0 {
+				return fmt.Errorf("choice %q is listed twice", raw)
+			}
+		}
 		f.choices = append(f.choices, choice{v, strings.TrimSpace(label)})
 	}
 	return nil
@@ -312,10 +322,15 @@ func (f *fieldSpec) parseValue(s string) (any, error) {
 	switch f.kind {
 	case kindInt:
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
+		if err == nil {
+			return n, nil
+		}
+		// Accept a whole number written as a decimal, such as 25.0.
+		x, ferr := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+		if ferr != nil || x != math.Trunc(x) || math.Abs(x) > 1<<53 {
 			return nil, fmt.Errorf("%q is not a whole number", s)
 		}
-		return n, nil
+		return int64(x), nil
 	case kindFloat:
 		x, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
@@ -416,38 +431,48 @@ func choiceOf(t reflect.Type) reflect.Type {
 	return reflect.TypeFor[Choice[any]]()
 }
 
-// checkFieldMethods rejects methods named like a field hook whose field does
-// not exist, such as ContributonMax on a model with a Contribution field.
-func checkFieldMethods(ms *modelSchema) error {
-	pt := reflect.PointerTo(ms.typ)
-	for i := range pt.NumMethod() {
-		m := pt.Method(i)
-		for _, suffix := range []string{"Min", "Max", "Choices"} {
-			name, ok := strings.CutSuffix(m.Name, suffix)
-			if !ok || name == "" || ms.byName[name] != nil {
-				continue
-			}
-			if m.Type.NumIn() == 1 && m.Type.NumOut() == 1 && looksLikeFieldHook(ms, m.Type.Out(0)) {
-				return fmt.Errorf("%s method %s: %s has no field %s", ms.name, m.Name, ms.name, name)
+// fieldHookSuffixes end the names of a field's optional methods.
+var fieldHookSuffixes = []string{"Min", "Max", "Choices", "Error", "Label"}
+
+// checkModelMethods rejects methods that look like a mistaken hook: a field
+// hook whose field is misspelt (ContributonMax) or on the app's other
+// model (a Group field's hook on the Player), and a misspelt or misplaced
+// CreatingSession. Other methods are the experimenter's own.
+func checkModelMethods(models ...*modelSchema) error {
+	for _, ms := range models {
+		pt := reflect.PointerTo(ms.typ)
+		for i := range pt.NumMethod() {
+			if err := checkModelMethod(ms, pt.Method(i).Name, models); err != nil {
+				return fmt.Errorf("%s method %s: %w", ms.name, pt.Method(i).Name, err)
 			}
 		}
 	}
 	return nil
 }
 
-// looksLikeFieldHook reports whether t is a type that a Min, Max or Choices
-// method of some field of ms would return.
-func looksLikeFieldHook(ms *modelSchema, t reflect.Type) bool {
-	for _, f := range ms.fields {
-		ft := ms.typ.FieldByIndex(f.index).Type
-		if f.pointer {
-			ft = ft.Elem()
+func checkModelMethod(ms *modelSchema, name string, models []*modelSchema) error {
+	if name != "CreatingSession" && editDistance(name, "CreatingSession") <= 3 {
+		return fmt.Errorf("did you mean CreatingSession?")
+	}
+	if name == "CreatingSession" && ms.name != "Subsession" {
+		return fmt.Errorf("CreatingSession is a hook of the Subsession")
+	}
+	for _, suffix := range fieldHookSuffixes {
+		field, ok := strings.CutSuffix(name, suffix)
+		if !ok || field == "" || ms.byName[field] != nil {
+			continue
 		}
-		if t == ft || t == reflect.SliceOf(ft) || t == reflect.SliceOf(choiceOf(ft)) {
-			return true
+		for _, other := range models {
+			if f := other.byName[field]; f != nil && other != ms {
+				return fmt.Errorf("%s is a field of the %s; define %s on the %s",
+					field, other.name, name, other.name)
+			}
+		}
+		if hint := suggest(ms, field); hint != "" {
+			return fmt.Errorf("%s has no field %s%s", ms.name, field, hint)
 		}
 	}
-	return false
+	return nil
 }
 
 // suggest returns " (did you mean X?)" for the field of ms nearest to name,

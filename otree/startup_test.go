@@ -77,6 +77,72 @@ type tGroup struct {
 	otree.BaseGroup[tSub, tGroup, badTagPlayer]
 }
 
+// Models with mistaken hooks and tags.
+type mhSub struct {
+	otree.BaseSubsession[mhSub, mhGroup, mhPlayer]
+}
+
+func (*mhSub) CreatingSesion() {}
+
+type mhGroup struct {
+	otree.BaseGroup[mhSub, mhGroup, mhPlayer]
+	Offer otree.Currency
+}
+type mhPlayer struct {
+	otree.BasePlayer[mhSub, mhGroup, mhPlayer]
+	Accept bool
+}
+
+type ohSub struct {
+	otree.BaseSubsession[ohSub, ohGroup, ohPlayer]
+}
+type ohGroup struct {
+	otree.BaseGroup[ohSub, ohGroup, ohPlayer]
+	Offer otree.Currency
+}
+type ohPlayer struct {
+	otree.BasePlayer[ohSub, ohGroup, ohPlayer]
+	Accept bool
+}
+
+func (*ohPlayer) OfferMax() otree.Currency { return otree.Cu(5) }
+
+type thSub struct {
+	otree.BaseSubsession[thSub, thGroup, thPlayer]
+}
+type thGroup struct {
+	otree.BaseGroup[thSub, thGroup, thPlayer]
+}
+type thPlayer struct {
+	otree.BasePlayer[thSub, thGroup, thPlayer]
+	Accept bool
+}
+
+func (*thPlayer) AcceptLabel() string   { return "Do you accept?" }
+func (*thPlayer) AcceptedLabel() string { return "typo" }
+
+type rangePlayer struct {
+	otree.BasePlayer[rSub, rGroup, rangePlayer]
+	Age int `min:"200" max:"100"`
+}
+type rSub struct {
+	otree.BaseSubsession[rSub, rGroup, rangePlayer]
+}
+type rGroup struct {
+	otree.BaseGroup[rSub, rGroup, rangePlayer]
+}
+
+type dupPlayer struct {
+	otree.BasePlayer[dSub, dGroup, dupPlayer]
+	Accepted bool `choices:"true:Accept,true:Reject"`
+}
+type dSub struct {
+	otree.BaseSubsession[dSub, dGroup, dupPlayer]
+}
+type dGroup struct {
+	otree.BaseGroup[dSub, dGroup, dupPlayer]
+}
+
 //go:embed testdata/stray/*.html
 var strayTemplates embed.FS
 
@@ -130,6 +196,29 @@ func TestStartupRejectsMistakes(t *testing.T) {
 		{"hook with a pointer receiver", brokenProject(app("ptrhook", pointerHook{}), 1),
 			[]string{"app ptrhook", "page pointerHook", "Timeout has a pointer receiver"}},
 		{"no pages", brokenProject(app("empty"), 1), []string{"app empty", "Pages is empty"}},
+		{"misspelt CreatingSession", brokenProject(&otree.App[mhSub, mhGroup, mhPlayer]{
+			Name: "hooks", Pages: []otree.AnyPage{plain{}}}, 1),
+			[]string{"app hooks", "Subsession method CreatingSesion", "did you mean CreatingSession?"}},
+		{"field hook on the other model", brokenProject(&otree.App[ohSub, ohGroup, ohPlayer]{
+			Name: "other", Pages: []otree.AnyPage{plain{}}}, 1),
+			[]string{"app other", "Player method OfferMax", "Offer is a field of the Group"}},
+		{"field hook of a misspelt field", brokenProject(&otree.App[thSub, thGroup, thPlayer]{
+			Name: "typo", Pages: []otree.AnyPage{plain{}}}, 1),
+			[]string{"app typo", "Player method AcceptedLabel", "did you mean Accept?"}},
+		{"min above max", brokenProject(&otree.App[rSub, rGroup, rangePlayer]{
+			Name: "ranges", Pages: []otree.AnyPage{plain{}}}, 1),
+			[]string{"app ranges", "Player field Age", "min 200 is above max 100"}},
+		{"a choice twice", brokenProject(&otree.App[dSub, dGroup, dupPlayer]{
+			Name: "dups", Pages: []otree.AnyPage{plain{}}}, 1),
+			[]string{"app dups", "Player field Accepted", "listed twice"}},
+		{"more roles than players", brokenProject(&otree.App[bSub, bGroup, bPlayer]{
+			Name: "roles", PlayersPerGroup: 2, Roles: []string{"A", "B", "C"},
+			Pages: []otree.AnyPage{plain{}}}, 2),
+			[]string{"app roles", "3 roles for groups of 2"}},
+		{"a role twice", brokenProject(&otree.App[bSub, bGroup, bPlayer]{
+			Name: "roles2", PlayersPerGroup: 2, Roles: []string{"A", "A"},
+			Pages: []otree.AnyPage{plain{}}}, 2),
+			[]string{"app roles2", `role "A" is named twice`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

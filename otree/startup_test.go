@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gotree/gotree/otree"
+	"github.com/gotree/gotree/otree/otreetest"
 )
 
 // Broken apps for start-up checks. Each mistake must stop the server with
@@ -233,5 +234,23 @@ func TestStartupRejectsMistakes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+//go:embed testdata/badtmpl/*.html
+var badTemplates embed.FS
+
+// A template that reads a field the model lacks fails when the page is
+// shown, and the error names the template file and line.
+func TestTemplateErrorNamesFile(t *testing.T) {
+	p := brokenProject(&otree.App[bSub, bGroup, bPlayer]{
+		Name: "badtmpl", Pages: []otree.AnyPage{plain{}},
+		Templates: mustSub(badTemplates, "testdata/badtmpl")}, 1)
+	s := otreetest.NewServer(t, p, &otree.ServerOptions{Logger: quietLogger()})
+	_, codes := session(t, s.URL, "broken", 1)
+	_, r := newClient(t, s.URL).follow("/InitializeParticipant/" + codes[0])
+	if r.status != 500 || !strings.Contains(r.body, "plain.html:3") ||
+		!strings.Contains(r.body, "Nope") {
+		t.Errorf("status %d, body %q: want a 500 naming plain.html:3 and the field", r.status, r.body)
 	}
 }

@@ -115,7 +115,8 @@ func parsePage(fsys fs.FS, ps *pageSpec, name string, files []string) (*template
 }
 
 // parseFile adds a template file to t, under its own name for partials or
-// as the content block for a page file without blocks.
+// as the content block for a page file without blocks. Its templates are
+// parsed under the file's name, so that errors name the file.
 func parseFile(t *template.Template, fsys fs.FS, file, as string) error {
 	b, err := fs.ReadFile(fsys, file)
 	if err != nil {
@@ -126,9 +127,9 @@ func parseFile(t *template.Template, fsys fs.FS, file, as string) error {
 	case as != "":
 		_, err = t.New(as).Parse(text)
 	case defineRE.MatchString(text):
-		_, err = t.Parse(text)
+		_, err = t.New(file).Parse(text)
 	default:
-		_, err = t.New("content").Parse(text)
+		_, err = t.New(file).Parse(`{{define "content"}}` + text + `{{end}}`)
 	}
 	if err != nil {
 		return err

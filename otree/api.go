@@ -46,7 +46,8 @@ func (e *engine) apiCreateSession(w http.ResponseWriter, r *http.Request) {
 		Modified map[string]any `json:"modified_session_config_fields"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes)).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON: " + err.Error()})
+		writeJSON(w, http.StatusBadRequest, map[string]string{
+			"error": "the body must be a JSON object with session_config_name and num_participants"})
 		return
 	}
 	if req.N <= 0 {

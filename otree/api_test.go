@@ -3,6 +3,7 @@ package otree_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"testing"
 
@@ -121,5 +122,40 @@ func TestJoinLink(t *testing.T) {
 	}
 	if r := c.get(join); r.status != http.StatusNotFound || !strings.Contains(r.body, "full") {
 		t.Errorf("a fourth join: status %d, want 404 saying the session is full", r.status)
+	}
+}
+
+// In a session that is not a demo, a browser that opens the session-wide
+// link again gets the participant it had, from a cookie.
+func TestJoinLinkRemembersBrowser(t *testing.T) {
+	s := otreetest.NewServer(t, pgProject, &otree.ServerOptions{Logger: quietLogger()})
+	resp, err := http.Post(s.URL+"/api/sessions", "application/json",
+		strings.NewReader(`{"session_config_name": "pgg", "num_participants": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		URL string `json:"session_wide_url"`
+	}
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	first := func() string {
+		resp, err := browser.Get(created.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return strings.Split(resp.Header.Get("Location"), "/")[2]
+	}
+	a, b := first(), first()
+	if a != b {
+		t.Errorf("the same browser joined as %s, then as %s", a, b)
+	}
+	other := newClient(t, s.URL).get(strings.TrimPrefix(created.URL, s.URL))
+	if strings.Contains(other.location, "/"+a+"/") {
+		t.Errorf("another browser got the same participant %s", a)
 	}
 }

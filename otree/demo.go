@@ -156,7 +156,12 @@ func baseURL(r *http.Request) string {
 // with the given participant_label if any, else the next unvisited one.
 func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 	label := r.URL.Query().Get("participant_label")
-	var to string
+	cookieName := "otree_join_" + r.PathValue("anon")
+	var known string // the participant this browser joined as before
+	if c, err := r.Cookie(cookieName); err == nil {
+		known = c.Value
+	}
+	var to, code string
 	full := false
 	err := e.write(r.Context(), func(t *txn) error {
 		to, full = "", false
@@ -174,10 +179,17 @@ func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		p := claim(t.sessionParticipants(t.adoptSession(&s).ID), label)
+		parts := t.sessionParticipants(t.adoptSession(&s).ID)
+		p := returning(parts, known, label, s.IsDemo)
+		if p == nil {
+			p = claim(parts, label)
+		}
 		if p == nil {
 			full = true
 			return nil
+		}
+		if !s.IsDemo {
+			code = p.Code
 		}
 		k, err := e.kindFor(t, s.ID)
 		if err != nil {
@@ -194,7 +206,25 @@ func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 			"All places in this session are taken.")
 		return
 	}
+	if err == nil && code != "" {
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: code, Path: "/join/",
+			MaxAge: 7 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
 	e.finish(w, r, err, to, nil)
+}
+
+// returning finds the participant a browser joined as before, from its
+// cookie, unless a label names someone else. Demo sessions give every tab
+// a new participant, so that one browser can play all the roles.
+func returning(parts []*Participant, known, label string, demo bool) *Participant {
+	if demo || known == "" {
+		return nil
+	}
+	i := slices.IndexFunc(parts, func(p *Participant) bool { return p.Code == known })
+	if i < 0 || (label != "" && parts[i].Label != label) {
+		return nil
+	}
+	return parts[i]
 }
 
 // claim picks the participant for a join: the one already labelled label,

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"math/big"
 	"reflect"
 	"strconv"
@@ -87,22 +88,41 @@ func overrideParams(params, modified map[string]any) (map[string]any, error) {
 		if err != nil {
 			return nil, &ConfigError{fmt.Sprintf("parameter %s: %v", key, err)}
 		}
+		if f, ok := conv.(float64); ok && f < 0 &&
+			(key == "participation_fee" || key == "real_world_currency_per_point") {
+			return nil, &ConfigError{fmt.Sprintf("parameter %s may not be negative", key)}
+		}
 		out[key] = conv
 	}
 	return out, nil
 }
 
 // convertLike converts v to the type of old: bool, int, float64 or string.
+// Whole-number parameters take whole numbers only, rather than truncate.
 func convertLike(old, v any) (any, error) {
+	if v == nil {
+		return nil, fmt.Errorf("no value given")
+	}
 	s := fmt.Sprint(v)
 	switch old.(type) {
 	case bool:
-		return strconv.ParseBool(s)
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", s)
+		}
+		return b, nil
 	case int, int64:
 		f, err := strconv.ParseFloat(s, 64)
-		return int(f), err
+		if err != nil || f != math.Trunc(f) {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		return int(f), nil
 	case float64, float32:
-		return strconv.ParseFloat(s, 64)
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return f, nil
 	case string:
 		return s, nil
 	}

@@ -23,7 +23,9 @@ import (
 // pages are passed by themselves: Submit returns once the participant is
 // on a page that is not a wait page, so checks after it see what
 // AfterAllPlayersArrive did. A bot must bring its participant to the last
-// page of the session; one that stops early fails.
+// page of the session (submitting the last page is allowed); one that stops
+// early fails. Pages with a Timeout never time out for bots: a bot times a
+// page out with SubmitTimeout.
 //
 // A failed check stops the bot and names the case, participant, app,
 // round and page.

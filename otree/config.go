@@ -22,7 +22,8 @@ type SessionConfig struct {
 	Apps []Application
 
 	// NumDemoParticipants is the size of a demo session and the default for
-	// bots.
+	// bots; 0 means the smallest multiple of every app's group size, and at
+	// least 2.
 	NumDemoParticipants int
 
 	// RealWorldCurrencyPerPoint converts points to money; 0 takes the

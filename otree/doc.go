@@ -121,9 +121,45 @@
 // otherwise). [NewServer] gives an [http.Handler] for embedding gotree in
 // another program.
 //
+// # HTTP, for tools and scripts
+//
+// gotree speaks oTree's participant protocol. A participant starts at
+// /InitializeParticipant/<code> (or the session-wide /join/<code>, with an
+// optional participant_label) and is redirected to
+// /p/<code>/<app>/<Page>/<index>, the index counting pages across the
+// session from 1. Any other page URL redirects to the current one. A page's
+// form posts to its own URL, form-encoded: inputs are named after the
+// column (contribution for Contribution), booleans are True or False. An
+// accepted post answers 302 to the next page; a rejected one answers 200
+// with the page, its errors and the submitted values, and the header
+// X-Otree-Error-Fields lists the fields in error. Wait pages open a
+// WebSocket at /wait_page?participant_code=<code>&page_index=<index>,
+// which sends {"status": "ready"} when the group is released (at once if
+// it already was); every page also opens /auto_advance, which sends
+// {"auto_advanced": true} when the server moves the participant on.
+//
+// The REST API: POST /api/sessions with session_config_name,
+// num_participants and optionally label and modified_session_config_fields
+// creates a session and answers its code, session_wide_url and admin_url;
+// GET /api/sessions/<code> (or POST /api/get_session/<code>) lists its
+// participants with their codes and payoffs; GET /api/session_configs
+// lists the configs. With OTREE_AUTH_LEVEL set to DEMO or STUDY, requests
+// need the header otree-rest-key equal to OTREE_REST_KEY. The demo page at
+// / creates a demo session of any config in one click and shows its links
+// at /SessionStartLinks/<code>.
+//
+// # Data
+//
+// Each app's rows are in the tables <app>_subsession, <app>_group and
+// <app>_player, with a column per field (snake_case) beside gotree's own
+// (id_in_group, round_number, payoff, …). Participants and sessions are in
+// otree_participant and otree_session, and otree_page_time logs each
+// completed page with its time and whether it timed out.
+//
 // # Not yet here
 //
 // oTree's admin pages (session monitor, data export, payments), rooms, live
-// pages, chat, group-by-arrival-time and custom exports are not part of
+// pages, chat, group-by-arrival-time, custom exports and the REST calls
+// beyond those above (session_vars, participant_vars) are not part of
 // gotree yet.
 package otree

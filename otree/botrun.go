@@ -65,23 +65,23 @@ type errBotStop struct{}
 // waitPageLimit bounds how long a bot waits for a group to be released.
 const waitPageLimit = 60 * time.Second
 
-// PlayBots plays the named session config with its apps' bots, over HTTP
-// and WebSockets against this server: one session per bot case, with n
-// participants each (0 for the config's demo size).
-func (s *Server) PlayBots(ctx context.Context, config string, n int) (*BotReport, error) {
-	k := s.e.kinds[config]
+// PlayBots plays a session config with its apps' bots, over HTTP and
+// WebSockets against this server: one session per bot case, each created
+// with o (its Config, Participants, Params and Seed).
+func (s *Server) PlayBots(ctx context.Context, o SessionOptions) (*BotReport, error) {
+	k := s.e.kinds[o.Config]
 	if k == nil {
-		return nil, &ConfigError{fmt.Sprintf("no session config named %q", config)}
+		return nil, &ConfigError{fmt.Sprintf("no session config named %q", o.Config)}
 	}
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	rep := &BotReport{Config: config}
+	rep := &BotReport{Config: o.Config}
 	cases := 1
 	for _, a := range k.apps {
 		cases = max(cases, len(a.botCases))
 	}
 	for ci := range cases {
-		bs, failures, err := s.playCase(ctx, k, n, ci, ts.URL)
+		bs, failures, err := s.playCase(ctx, k, o, ci, ts.URL)
 		if err != nil {
 			return nil, err
 		}
@@ -99,9 +99,10 @@ func caseName(a *appSpec, ci int) string {
 	return a.botCases[ci%len(a.botCases)]
 }
 
-func (s *Server) playCase(ctx context.Context, k *sessionKind, n, ci int,
+func (s *Server) playCase(ctx context.Context, k *sessionKind, o SessionOptions, ci int,
 	base string) (BotSession, []*BotError, error) {
-	sess, err := s.e.createSession(ctx, SessionOptions{Config: k.Name, Participants: n, isBot: true})
+	o.isBot = true
+	sess, err := s.e.createSession(ctx, o)
 	if err != nil {
 		return BotSession{}, nil, err
 	}

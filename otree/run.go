@@ -231,7 +231,7 @@ func (p *Project) testConfigs(ctx context.Context, configs []string, n int, out 
 	var reports []*BotReport
 	failed := 0
 	for _, c := range configs {
-		rep, err := srv.PlayBots(ctx, c, n)
+		rep, err := srv.PlayBots(ctx, SessionOptions{Config: c, Participants: n})
 		if err != nil {
 			return err
 		}

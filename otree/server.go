@@ -295,6 +295,17 @@ func (s *Server) Close() error {
 	return err
 }
 
+// Participants returns the participants of the session with the given
+// code, by IDInSession; their Code gives each one's start link,
+// /InitializeParticipant/<code>.
+func (s *Server) Participants(ctx context.Context, session string) ([]Participant, error) {
+	_, parts, err := s.e.sessionWithParticipants(ctx, session)
+	if err != nil {
+		return nil, fmt.Errorf("read session %s: %w", session, err)
+	}
+	return parts, nil
+}
+
 // CreateSession creates a session and returns its code.
 func (s *Server) CreateSession(ctx context.Context, o SessionOptions) (string, error) {
 	sess, err := s.e.createSession(ctx, o)

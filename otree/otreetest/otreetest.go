@@ -94,11 +94,18 @@ func Play(tb testing.TB, p *otree.Project, config string, n int) *otree.BotRepor
 // Play plays a session config with its bots on this server.
 func (s *Server) Play(tb testing.TB, config string, n int) *otree.BotReport {
 	tb.Helper()
+	return s.PlayWith(tb, otree.SessionOptions{Config: config, Participants: n})
+}
+
+// PlayWith plays sessions created with o (a config with, say, other
+// parameters or a fixed seed) with their bots on this server.
+func (s *Server) PlayWith(tb testing.TB, o otree.SessionOptions) *otree.BotReport {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rep, err := s.PlayBots(ctx, config, n)
+	rep, err := s.PlayBots(ctx, o)
 	if err != nil {
-		tb.Fatalf("play %s: %v", config, err)
+		tb.Fatalf("play %s: %v", o.Config, err)
 	}
 	for _, f := range rep.Failures {
 		tb.Error(f)

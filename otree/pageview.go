@@ -77,12 +77,21 @@ func (e *engine) fillForm(t *txn, d *PageData, p *Participant, s step, pl any, f
 func (e *engine) fillWait(t *txn, d *PageData, p *Participant, s step, pl any) {
 	d.Title, d.BodyText = s.page.titleText, s.page.bodyText
 	if d.BodyText == "" {
-		d.BodyText = defaultWaitText(len(t.waitMembers(s, pl)))
+		d.BodyText = defaultWaitText(waitSize(t, s, pl))
 	}
 	d.Client = map[string]any{
 		"autoAdvance": socketPath("auto_advance", p, d.index),
 		"waitPage":    socketPath("wait_page", p, d.index),
 	}
+}
+
+// waitSize returns how many players a wait page waits for. With a fixed
+// group size and no wait for all groups it needs no query.
+func waitSize(t *txn, s step, pl any) int {
+	if s.app.playersPerGroup > 0 && !s.page.waitForAll {
+		return s.app.playersPerGroup
+	}
+	return len(t.waitMembers(s, pl))
 }
 
 func defaultWaitText(members int) string {

@@ -2,6 +2,8 @@ package otree_test
 
 import (
 	"context"
+
+	"github.com/coder/websocket"
 	"net/url"
 	"testing"
 	"time"
@@ -44,5 +46,14 @@ func TestReleaseDuringSocketJoin(t *testing.T) {
 	c.post(paths[2], url.Values{"contribution": {"1"}})
 	if err := <-done; err != nil {
 		t.Fatalf("the waiting socket was not told of the release: %v", err)
+	}
+}
+
+// A socket for a participant who does not exist is closed.
+func TestSocketForUnknownParticipantCloses(t *testing.T) {
+	s := otreetest.NewServer(t, pgProject, &otree.ServerOptions{Logger: quietLogger()})
+	err := waitReady(t, s.URL, "nosuchcode", 1, 5*time.Second)
+	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Errorf("socket of an unknown participant ended with %v, want a policy-violation close", err)
 	}
 }

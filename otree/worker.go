@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,11 +71,19 @@ func (e *engine) readChecks(ctx context.Context, cancel context.CancelFunc, c *w
 	}
 }
 
+// closeMessage asks the web server to close a socket: its participant
+// does not exist.
+var closeMessage = []byte(`{"close": "unknown participant"}`)
+
 // relay writes messages from the reply channel to the socket.
 func (e *engine) relay(ctx context.Context, c *websocket.Conn, reply string) {
 	for {
 		msg, err := e.layer.Receive(ctx, reply)
 		if err != nil {
+			return
+		}
+		if bytes.Equal(msg, closeMessage) {
+			c.Close(websocket.StatusPolicyViolation, "unknown participant")
 			return
 		}
 		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
@@ -142,6 +151,12 @@ func (e *engine) handleEvent(ctx context.Context, msg []byte) {
 		return
 	}
 	group, _, err := e.socketState(ctx, ev)
+	if errors.Is(err, errNotFound) {
+		if ev.Type == "connect" {
+			_ = e.layer.Send(ctx, ev.Reply, closeMessage)
+		}
+		return
+	}
 	if err != nil {
 		e.log.Warn("socket event", "route", ev.Route, "participant", ev.Participant, "err", err)
 		return
@@ -174,8 +189,11 @@ func (e *engine) socketState(ctx context.Context, ev socketEvent) (group string,
 	err = e.read(ctx, func(t *txn) error {
 		group, now = "", nil
 		p, err := t.participantByCode(ev.Participant, false)
-		if err != nil || p == nil {
-			return errors.Join(err, errors.New("unknown participant"))
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return errNotFound
 		}
 		switch ev.Route {
 		case "auto_advance":

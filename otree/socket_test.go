@@ -2,11 +2,11 @@ package otree_test
 
 import (
 	"context"
-
-	"github.com/coder/websocket"
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/gotree/gotree/channels"
 	"github.com/gotree/gotree/otree"

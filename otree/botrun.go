@@ -2,9 +2,9 @@ package otree
 
 import (
 	"context"
-	htmlpkg "html"
 	"errors"
 	"fmt"
+	htmlpkg "html"
 	"io"
 	"net/http"
 	"net/http/httptest"

@@ -161,38 +161,14 @@ func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(cookieName); err == nil {
 		known = c.Value
 	}
-	var to, code string
-	full := false
+	var p *Participant
+	var to string
+	var demo bool
 	err := e.write(r.Context(), func(t *txn) error {
-		to, full = "", false
-		// Lock the session row so that concurrent joins hand out different
-		// participants.
-		var s Session
-		q := t.db().Where("anon_code = ?", r.PathValue("anon"))
-		if e.store.postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		err := q.Take(&s).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return errNotFound
-		}
-		if err != nil {
-			return err
-		}
-		parts := t.sessionParticipants(t.adoptSession(&s).ID)
-		p := returning(parts, known, label, s.IsDemo)
-		if p == nil {
-			p = claim(parts, label)
-		}
-		if p == nil {
-			full = true
-			return nil
-		}
-		if !s.IsDemo {
-			code = p.Code
-		}
-		k, err := e.kindFor(t, s.ID)
-		if err != nil {
+		var k *sessionKind
+		var err error
+		p, k, demo, err = e.joinSession(t, r.PathValue("anon"), known, label)
+		if err != nil || p == nil {
 			return err
 		}
 		if p.PageIndex == 0 {
@@ -201,16 +177,45 @@ func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 		to = pageURL(k, p)
 		return nil
 	})
-	if full {
+	if err == nil && p == nil {
 		e.message(w, http.StatusNotFound, "Session is full",
 			"All places in this session are taken.")
 		return
 	}
-	if err == nil && code != "" {
-		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: code, Path: "/join/",
+	if err == nil && !demo {
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: p.Code, Path: "/join/",
 			MaxAge: 7 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
 	e.finish(w, r, err, to, nil)
+}
+
+// joinSession finds the participant a join gives: the browser's earlier
+// one, else the one labelled label, else the next free one; nil if the
+// session is full. It locks the session row, so that concurrent joins
+// hand out different participants.
+func (e *engine) joinSession(t *txn, anon, known, label string) (*Participant, *sessionKind, bool, error) {
+	var s Session
+	q := t.db().Where("anon_code = ?", anon)
+	if e.store.postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Take(&s).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, false, errNotFound
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	k, err := e.kindFor(t, s.ID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	parts := t.sessionParticipants(t.adoptSession(&s).ID)
+	p := returning(parts, known, label, s.IsDemo)
+	if p == nil {
+		p = claim(parts, label)
+	}
+	return p, k, s.IsDemo, nil
 }
 
 // returning finds the participant a browser joined as before, from its

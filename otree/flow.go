@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -56,7 +55,7 @@ func (t *txn) arrive(k *sessionKind, p *Participant, i int) {
 		}
 		p.OnWaitPage = false
 		t.recordPage(p, i, s, false)
-		i = t.nextIndex(k, i, s, pl)
+		i = t.nextIndex(k, p, i, s, pl)
 	}
 }
 
@@ -115,8 +114,10 @@ func (h hookSite) String() string {
 // named returns the hookSite of a hook that is not a page's.
 func named(name string) hookSite { return hookSite{name: name} }
 
-// nextIndex returns the page after i, following AppAfterThisPage.
-func (t *txn) nextIndex(k *sessionKind, i int, s step, pl any) int {
+// nextIndex returns the page after i, following AppAfterThisPage. A jump
+// passes over the wait pages between: p counts as arrived at them, as if
+// it had skipped them, so that groups waiting there are not stranded.
+func (t *txn) nextIndex(k *sessionKind, p *Participant, i int, s step, pl any) int {
 	if s.page.appAfterThisPage == nil {
 		return i + 1
 	}
@@ -131,12 +132,18 @@ func (t *txn) nextIndex(k *sessionKind, i int, s step, pl any) int {
 	if name == "" {
 		return i + 1
 	}
+	next := i + 1
 	for _, a := range k.apps {
 		if a.name == name {
-			return k.firstIndexOf(a)
+			next = k.firstIndexOf(a)
 		}
 	}
-	return i + 1
+	for w := i + 1; w < next; w++ {
+		if ws, _ := k.stepAt(w); ws.page.isWait() {
+			t.passWait(k, p, w, ws, t.player(ws.app, p.ID, ws.round))
+		}
+	}
+	return next
 }
 
 // startTimer records the deadline of a timed page and schedules it.
@@ -207,8 +214,7 @@ func (t *txn) tryRelease(k *sessionKind, p *Participant, i int, s step, pl any, 
 			return true
 		}
 	}
-	members := t.waitMembers(s, pl)
-	waiting, ok := t.arrivals(members, p, i)
+	waiting, ok := t.arrivals(s, pl, p, i)
 	if !ok || len(waiting) == 0 {
 		return false
 	}
@@ -226,7 +232,7 @@ func (t *txn) tryRelease(k *sessionKind, p *Participant, i int, s step, pl any, 
 		}
 		q.OnWaitPage = false
 		t.recordPage(q, i, s, false)
-		t.arrive(k, q, t.nextIndex(k, i, s, t.player(s.app, id, s.round)))
+		t.arrive(k, q, t.nextIndex(k, q, i, s, t.player(s.app, id, s.round)))
 	}
 	name := waitGroupName(p.SessionID, i, key)
 	t.afterCommit(func(ctx context.Context) { t.e.push(ctx, name, readyMessage) })
@@ -240,50 +246,64 @@ func (t *txn) waitMembers(s step, pl any) []any {
 	return t.groupPlayers(s.app, pl.(playerModel).pcore().groupID)
 }
 
-// arrivals reports whether every member has reached page i, and which
-// members are waiting on it. Progress is read fresh from the database,
-// except for participants this request has moved.
-func (t *txn) arrivals(members []any, self *Participant, i int) (waiting []int64, all bool) {
-	ids := make([]int64, 0, len(members))
-	for _, m := range members {
-		ids = append(ids, m.(playerModel).pcore().participantID)
-	}
-	type progress struct {
-		ID         int64
-		PageIndex  int
-		OnWaitPage bool
-	}
-	q := "SELECT id, page_index, on_wait_page FROM otree_participant WHERE id IN (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+// arrivals reports whether every member of the wait has reached page i,
+// and which members are waiting on it. Progress is read fresh from the
+// database, except for participants this request has moved; self, who is
+// arriving at page i or passing it, counts as arrived.
+func (t *txn) arrivals(s step, pl any, self *Participant, i int) (waiting []int64, all bool) {
+	q := "SELECT p.id, p.page_index, p.on_wait_page FROM otree_participant p JOIN " +
+		quote(s.app.player.name) + " pl ON pl.participant_id = p.id WHERE "
+	var args []any
+	if s.page.waitForAll {
+		q += "pl.session_id = ? AND pl.round_number = ?"
+		args = []any{self.SessionID, s.round}
+	} else {
+		q += "pl.group_id = ?"
+		args = []any{pl.(playerModel).pcore().groupID}
 	}
 	rs, err := t.q.query(q, args...)
 	must(err)
 	defer rs.Close()
-	var rows []progress
+	all = true
 	for rs.Next() {
-		var r progress
+		var id int64
+		var index int
 		var onWait sql.NullBool
-		must(rs.Scan(&r.ID, &r.PageIndex, &onWait))
-		r.OnWaitPage = onWait.Bool
-		rows = append(rows, r)
-	}
-	must(rs.Err())
-	all = len(rows) == len(ids)
-	for _, r := range rows {
-		if q := t.participants[r.ID]; q != nil && (q == self || len(q.st.progressCols) > 0) {
-			r.PageIndex, r.OnWaitPage = q.PageIndex, q.OnWaitPage
+		must(rs.Scan(&id, &index, &onWait))
+		if p := t.participants[id]; p != nil && (p == self || len(p.st.progressCols) > 0) {
+			index, onWait.Bool = p.PageIndex, p.OnWaitPage
 		}
-		if r.PageIndex < i {
+		if id == self.ID && index < i {
+			index, onWait.Bool = i, false // passing the page, not waiting on it
+		}
+		if index < i {
 			all = false
 		}
-		if r.PageIndex == i && r.OnWaitPage {
-			waiting = append(waiting, r.ID)
+		if index == i && onWait.Bool {
+			waiting = append(waiting, id)
 		}
 	}
+	must(rs.Err())
 	return waiting, all
+}
+
+// recheckWait releases p's wait page if every member has arrived but no
+// arrival released it (a safety net: arrivals normally release at once).
+// It reports whether p moved on.
+func (t *txn) recheckWait(k *sessionKind, p *Participant, i int) bool {
+	s, ok := k.stepAt(i)
+	if !ok || !s.page.isWait() || p.PageIndex != i || !p.OnWaitPage {
+		return false
+	}
+	pl := t.player(s.app, p.ID, s.round)
+	key := waitKey(s, pl)
+	if !t.waitDone(p.SessionID, i, key) && !t.tryRelease(k, p, i, s, pl, key) {
+		return false
+	}
+	p.OnWaitPage = false
+	t.recordPage(p, i, s, false)
+	t.arrive(k, p, t.nextIndex(k, p, i, s, pl))
+	return true
 }
 
 func (t *txn) runAfterAll(s step, pl any) {
@@ -370,7 +390,7 @@ func (t *txn) submit(k *sessionKind, p *Participant, i int, form url.Values, tim
 		t.call(hookName(s, "BeforeNextPage"), func() { s.page.beforeNextPage(pl, timedOut) })
 	}
 	t.recordPage(p, i, s, timedOut)
-	t.arrive(k, p, t.nextIndex(k, i, s, pl))
+	t.arrive(k, p, t.nextIndex(k, p, i, s, pl))
 	return nil
 }
 

@@ -175,12 +175,39 @@ func (e *engine) handleEvent(ctx context.Context, msg []byte) {
 		}
 	}
 	_, now, err := e.socketState(ctx, ev)
+	if err == nil && now == nil && ev.Type == "check" && ev.Route == "wait_page" {
+		now = e.recheckWait(ctx, ev)
+	}
 	if err != nil || now == nil {
 		return
 	}
 	if err := e.layer.Send(ctx, ev.Reply, now); err != nil {
 		e.log.Warn("send socket state", "err", err)
 	}
+}
+
+// recheckWait tries, in a writing transaction, to release the wait page
+// the socket waits on; it returns the ready message if the participant
+// moved on. Arrivals release wait pages at once; this is the safety net a
+// page's periodic check gives.
+func (e *engine) recheckWait(ctx context.Context, ev socketEvent) []byte {
+	moved := false
+	err := e.write(ctx, func(t *txn) error {
+		p, k, err := e.participant(t, ev.Participant, true)
+		if err != nil {
+			return err
+		}
+		moved = t.recheckWait(k, p, ev.Page)
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("recheck wait page", "participant", ev.Participant, "err", err)
+		return nil
+	}
+	if moved {
+		return readyMessage
+	}
+	return nil
 }
 
 // socketState returns the group a socket belongs to, and the message to

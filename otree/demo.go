@@ -156,6 +156,9 @@ func baseURL(r *http.Request) string {
 // with the given participant_label if any, else the next unvisited one.
 func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 	label := r.URL.Query().Get("participant_label")
+	if !e.labelOK(w, label) {
+		return
+	}
 	cookieName := "otree_join_" + r.PathValue("anon")
 	var known string // the participant this browser joined as before
 	if c, err := r.Cookie(cookieName); err == nil {

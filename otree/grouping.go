@@ -50,6 +50,7 @@ func checkMatrix(m [][]int, n int) error {
 // are added or removed when the number of groups changes. Changes are
 // written at once so later queries see them.
 func (t *txn) setGroupMatrix(app *appSpec, round int, m [][]int) error {
+	t.needWrite()
 	players := t.subsessionPlayers(app, round)
 	if err := checkMatrix(m, len(players)); err != nil {
 		return err

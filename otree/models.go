@@ -140,9 +140,13 @@ func (b *BasePlayer[S, G, P]) Subsession() *S {
 	return st.tx.subsession(st.tbl.app, b.pc.round).(*S)
 }
 
-// Participant returns the participant this player belongs to.
+// Participant returns the participant this player belongs to. Its Payoff
+// includes the changes to this request's players' payoffs so far.
 func (b *BasePlayer[S, G, P]) Participant() *Participant {
-	return b.pc.state().tx.participant(b.pc.participantID)
+	t := b.pc.state().tx
+	p := t.participant(b.pc.participantID)
+	t.syncPayoffs(p)
+	return p
 }
 
 // Session returns the player's session.

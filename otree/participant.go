@@ -53,7 +53,6 @@ func (*Participant) TableName() string { return "otree_participant" }
 type participantState struct {
 	tx           *txn
 	payoff       Currency // as loaded
-	payoffDelta  Currency // from players' payoff changes in this request
 	label        string
 	vars         string // JSON as loaded
 	progress     bool   // the engine changed progress fields

@@ -17,63 +17,71 @@ type rowState struct {
 	tbl      *table
 	self     reflect.Value // pointer to the experimenter's struct
 	loaded   []any         // canonical field values as loaded; nil for NULL
-	assigned []bool        // gotree set the field, from a form or a timeout
+	assigned []assignment  // what gotree stored in each field, from a form or a timeout
 	payoff   Currency      // players: payoff as loaded
+	applied  Currency      // players: payoff change already added to the participant
+}
+
+// An assignment records what a form or a timeout stored in a field.
+type assignment int8
+
+const (
+	notAssigned  assignment = iota
+	assignedSome            // a value
+	assignedNone            // a blank answer: NULL
+)
+
+// stored returns the value field i would be saved with: nil for NULL.
+func (st *rowState) stored(i int) any {
+	f := st.tbl.schema.fields[i]
+	cur := f.get(st.self.Elem())
+	switch {
+	case f.pointer:
+		return cur
+	case st.assigned[i] == assignedNone && compare(cur, f.zero()) == 0:
+		return nil // left blank, and no hook has set it since
+	case st.assigned[i] == assignedSome || st.loaded[i] != nil:
+		return cur
+	case compare(cur, f.zero()) != 0:
+		return cur // a hook set it
+	}
+	return nil
 }
 
 // isSet reports whether field i holds a value.
-func (st *rowState) isSet(i int) bool {
-	f := st.tbl.schema.fields[i]
-	cur := f.get(st.self.Elem())
-	if f.pointer {
-		return cur != nil
-	}
-	return st.loaded[i] != nil || st.assigned[i] || compare(cur, f.zero()) != 0
-}
+func (st *rowState) isSet(i int) bool { return st.stored(i) != nil }
 
 // assign sets field i to x on behalf of a form or a timeout. A nil x (a
-// blank answer) leaves the field unset.
+// blank answer) makes the field unset.
 func (st *rowState) assign(i int, x any) {
 	st.tbl.schema.fields[i].set(st.self.Elem(), x)
-	st.assigned[i] = x != nil
+	st.assigned[i] = assignedSome
+	if x == nil {
+		st.assigned[i] = assignedNone
+	}
 }
 
 // changes lists the field columns to write and their values.
 func (st *rowState) changes() (cols []string, vals []any) {
-	rv := st.self.Elem()
 	for i, f := range st.tbl.schema.fields {
-		cur := f.get(rv)
-		if !st.needsWrite(i, f, cur) {
+		now, was := st.stored(i), st.loaded[i]
+		if (now == nil) == (was == nil) && (now == nil || compare(now, was) == 0) {
 			continue
 		}
 		cols = append(cols, f.column)
-		vals = append(vals, toDriver(cur))
+		vals = append(vals, toDriver(now))
 	}
 	return cols, vals
 }
 
-func (st *rowState) needsWrite(i int, f *fieldSpec, cur any) bool {
-	was := st.loaded[i]
-	switch {
-	case f.pointer:
-		return (cur == nil) != (was == nil) || (cur != nil && compare(cur, was) != 0)
-	case was != nil:
-		return compare(cur, was) != 0
-	}
-	return st.assigned[i] || compare(cur, f.zero()) != 0
-}
-
-// markSaved records the current values as the loaded ones.
+// markSaved records the saved values as the loaded ones.
 func (st *rowState) markSaved() {
-	rv := st.self.Elem()
-	for i, f := range st.tbl.schema.fields {
-		if st.isSet(i) {
-			st.loaded[i] = f.get(rv)
-		}
-		st.assigned[i] = false
+	for i := range st.tbl.schema.fields {
+		st.loaded[i] = st.stored(i)
+		st.assigned[i] = notAssigned
 	}
 	if pm, ok := st.self.Interface().(playerModel); ok {
-		st.payoff = *pm.payoffField()
+		st.payoff, st.applied = *pm.payoffField(), Currency{}
 	}
 }
 
@@ -174,7 +182,7 @@ func (t *txn) newModel(tbl *table, vals []any) (*rowState, error) {
 	st := &rowState{
 		tx: t, tbl: tbl, self: rv,
 		loaded:   make([]any, len(tbl.schema.fields)),
-		assigned: make([]bool, len(tbl.schema.fields)),
+		assigned: make([]assignment, len(tbl.schema.fields)),
 	}
 	if err := setSystem(m, tbl.kind, vals[:len(tbl.sys)]); err != nil {
 		return nil, fmt.Errorf("read %s: %w", tbl.name, err)

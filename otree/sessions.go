@@ -41,6 +41,10 @@ type SessionOptions struct {
 	isBot    bool
 }
 
+// maxParticipants bounds the size of a session, so that a mistyped count
+// cannot fill the database.
+const maxParticipants = 100_000
+
 // A ConfigError reports a session that cannot be created as asked: an
 // unknown config, a bad participant count or a bad parameter.
 type ConfigError struct{ Msg string }
@@ -57,6 +61,13 @@ func (e *engine) createSession(ctx context.Context, o SessionOptions) (*Session,
 	n := o.Participants
 	if n == 0 {
 		n = k.NumDemoParticipants
+	}
+	if n > maxParticipants {
+		return nil, &ConfigError{fmt.Sprintf("a session has at most %d participants, not %d",
+			maxParticipants, n)}
+	}
+	if len(o.Label) > 300 {
+		return nil, &ConfigError{"a session's label has at most 300 characters"}
 	}
 	if n < 1 || n%k.lcm != 0 {
 		return nil, &ConfigError{fmt.Sprintf("session config %s needs a positive multiple of %d "+
@@ -88,9 +99,11 @@ func overrideParams(params, modified map[string]any) (map[string]any, error) {
 		if err != nil {
 			return nil, &ConfigError{fmt.Sprintf("parameter %s: %v", key, err)}
 		}
-		if f, ok := conv.(float64); ok && f < 0 &&
-			(key == "participation_fee" || key == "real_world_currency_per_point") {
-			return nil, &ConfigError{fmt.Sprintf("parameter %s may not be negative", key)}
+		if f, ok := conv.(float64); ok &&
+			(key == "participation_fee" || key == "real_world_currency_per_point") &&
+			(f < 0 || f > inputLimit) {
+			return nil, &ConfigError{fmt.Sprintf("parameter %s must be between 0 and %d",
+				key, inputLimit)}
 		}
 		out[key] = conv
 	}
@@ -119,7 +132,7 @@ func convertLike(old, v any) (any, error) {
 		return int(f), nil
 	case float64, float32:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("%q is not a number", s)
 		}
 		return f, nil

@@ -131,6 +131,15 @@ func (t *txn) call(hook hookSite, fn func()) {
 	t.hook = prev
 }
 
+// needWrite makes a read-only request run again in a writing transaction
+// before it writes anything: a hook that regroups, say, from
+// VarsForTemplate.
+func (t *txn) needWrite() {
+	if !t.write {
+		panic(dbError{errRetry})
+	}
+}
+
 // must panics with a dbError so that navigation methods, which return no
 // error, can abort the request.
 func must(err error) {
@@ -186,11 +195,16 @@ func (e *engine) writeOnce(ctx context.Context, fn func(t *txn) error) (*txn, er
 // store what it computes, as in oTree.
 func (e *engine) read(ctx context.Context, fn func(t *txn) error) error {
 	t := e.readTxn(ctx)
-	err := t.run(fn)
+	err := t.run(func(t *txn) error {
+		if err := fn(t); err != nil {
+			return err
+		}
+		if t.dirty() {
+			return errRetry
+		}
+		return nil
+	})
 	t.done = true
-	if err == nil && t.dirty() {
-		err = errRetry
-	}
 	if errors.Is(err, errRetry) {
 		return e.write(ctx, fn)
 	}
@@ -274,8 +288,7 @@ func (t *txn) saveRow(st *rowState) error {
 	if isPlayer {
 		if pay := *pm.payoffField(); pay != st.payoff {
 			cols, vals = append(cols, "payoff"), append(vals, toDriver(pay))
-			p := t.participant(pm.pcore().participantID)
-			p.st.payoffDelta = p.st.payoffDelta.Add(pay.Sub(st.payoff))
+			t.syncPayoff(t.participant(pm.pcore().participantID), st)
 		}
 	}
 	if len(cols) == 0 {
@@ -293,8 +306,29 @@ func (t *txn) saveRow(st *rowState) error {
 	return nil
 }
 
-// participantChanges lists the changed columns of p, except payoff deltas
-// from players, which saveParticipant adds.
+// syncPayoff adds to participant p the change of player st's payoff that
+// it does not have yet, so that a participant's payoff is always the sum
+// of its players', also within the request that changed one.
+func (t *txn) syncPayoff(p *Participant, st *rowState) {
+	cur := *st.self.Interface().(playerModel).payoffField()
+	if d := cur.Sub(st.payoff).Sub(st.applied); !d.IsZero() {
+		p.Payoff = p.Payoff.Add(d)
+		st.applied = st.applied.Add(d)
+	}
+}
+
+// syncPayoffs brings participant p's payoff up to date with its loaded
+// players'.
+func (t *txn) syncPayoffs(p *Participant) {
+	for _, st := range t.states {
+		if pm, ok := st.self.Interface().(playerModel); ok && pm.pcore().participantID == p.ID {
+			t.syncPayoff(p, st)
+		}
+	}
+}
+
+// participantChanges lists the changed columns of p; a change of payoff
+// is saved as a delta.
 func participantChanges(p *Participant) map[string]any {
 	ch := map[string]any{}
 	st := p.st
@@ -304,7 +338,7 @@ func participantChanges(p *Participant) map[string]any {
 	if v := jsonString(p.Vars); v != st.vars {
 		ch["vars"] = v
 	}
-	if p.Payoff != st.payoff || !st.payoffDelta.IsZero() {
+	if p.Payoff != st.payoff {
 		ch["payoff"] = nil // computed in saveParticipant
 	}
 	for col := range st.progressCols {
@@ -329,7 +363,7 @@ func (t *txn) saveParticipant(p *Participant) error {
 		if c == "payoff" {
 			// Apply the change as a delta, so concurrent changes to the same
 			// participant's payoff from other groups' hooks add up.
-			delta := p.Payoff.Sub(p.st.payoff).Add(p.st.payoffDelta)
+			delta := p.Payoff.Sub(p.st.payoff)
 			set[i] = "payoff = payoff + ?"
 			args = append(args, toDriver(delta))
 			p.Payoff = p.st.payoff.Add(delta)
@@ -342,7 +376,7 @@ func (t *txn) saveParticipant(p *Participant) error {
 	if err := t.q.exec(q, append(args, p.ID)...); err != nil {
 		return fmt.Errorf("save participant %s: %w", p.Code, err)
 	}
-	p.st.payoff, p.st.payoffDelta = p.Payoff, Currency{}
+	p.st.payoff = p.Payoff
 	p.st.label, p.st.vars = p.Label, jsonString(p.Vars)
 	p.st.progressCols = nil
 	return nil

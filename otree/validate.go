@@ -66,6 +66,9 @@ func (f *fieldSpec) validate(model reflect.Value, raw string, present bool) (any
 	if err != nil {
 		return nil, parseMessage(f.kind)
 	}
+	if msg := f.fits(model.Elem(), x); msg != "" {
+		return nil, msg
+	}
 	r := f.rulesFor(model)
 	if msg := r.check(f, x); msg != "" {
 		return nil, msg
@@ -87,6 +90,51 @@ func parseMessage(k fieldKind) string {
 		return "Please choose one of the offered values."
 	}
 	return "Please enter a number."
+}
+
+// inputLimit bounds numbers a participant may enter in a field without an
+// explicit bound on that side: beyond it, sums of a few answers would
+// overflow Currency's range and fail every later request of the group.
+const inputLimit = 1_000_000_000
+
+// fits checks that a parsed value can be stored: it fits the field's Go
+// type and, for text, is valid UTF-8 without NUL bytes (which Postgres
+// refuses), and numbers stay within inputLimit unless the field's own
+// bounds say otherwise.
+func (f *fieldSpec) fits(rv reflect.Value, x any) string {
+	t := rv.Type().FieldByIndex(f.index).Type
+	if f.pointer {
+		t = t.Elem()
+	}
+	switch x := x.(type) {
+	case int64:
+		if reflect.Zero(t).OverflowInt(x) {
+			return "Please enter a smaller number."
+		}
+		return f.withinLimit(float64(x))
+	case float64:
+		if t.Kind() == reflect.Float32 && reflect.Zero(t).OverflowFloat(x) {
+			return "Please enter a smaller number."
+		}
+		return f.withinLimit(x)
+	case Currency:
+		return f.withinLimit(x.Float64())
+	case string:
+		if !utf8.ValidString(x) || strings.ContainsRune(x, 0) {
+			return "Please enter valid text."
+		}
+	}
+	return ""
+}
+
+func (f *fieldSpec) withinLimit(x float64) string {
+	if x > inputLimit && f.max == nil && !f.maxMethod.Func.IsValid() {
+		return fmt.Sprintf("Please enter a value of at most %d.", inputLimit)
+	}
+	if x < -inputLimit && f.min == nil && !f.minMethod.Func.IsValid() {
+		return fmt.Sprintf("Please enter a value of at least %d.", -inputLimit)
+	}
+	return ""
 }
 
 // check applies bounds, choices and length to a parsed value.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // errNotFound marks a request for a participant, session or page that does
@@ -58,6 +59,9 @@ func pageURL(k *sessionKind, p *Participant) string {
 // started to their current page.
 func (e *engine) initialize(w http.ResponseWriter, r *http.Request) {
 	code, label := r.PathValue("code"), r.URL.Query().Get("participant_label")
+	if !e.labelOK(w, label) {
+		return
+	}
 	var to string
 	err := e.write(r.Context(), func(t *txn) error {
 		p, k, err := e.participant(t, code, true)
@@ -71,6 +75,16 @@ func (e *engine) initialize(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	e.finish(w, r, err, to, nil)
+}
+
+// labelOK answers 400 for a participant label the database cannot hold.
+func (e *engine) labelOK(w http.ResponseWriter, label string) bool {
+	if len(label) <= 100 && utf8.ValidString(label) && !strings.ContainsRune(label, 0) {
+		return true
+	}
+	e.message(w, http.StatusBadRequest, "Invalid label",
+		"A participant label is at most 100 characters of text.")
+	return false
 }
 
 // participant loads a participant by code with its session config.

@@ -57,11 +57,13 @@
 // A field that a page's form edits is unset until the participant submits it
 // (or a timeout fills it): it reads as its zero value, [BasePlayer.IsSet]
 // reports false and its column holds NULL, so a field never answered is
-// told apart from an answer of zero. Other fields start at their zero
-// value, or their initial tag, when the row is created. A pointer field is
-// nil (NULL) until your code sets it, for computed values whose absence must
-// show. Each round has its own rows, so a field read in a round where
-// nothing set it is unset, never the value of an earlier round.
+// told apart from an answer of zero. A hook that stores the zero value in
+// such a field before it is answered leaves it unset, since Go cannot see
+// that assignment. Other fields start at their zero value, or their
+// initial tag, when the row is created. A pointer field is nil (NULL) until
+// your code sets it, for computed values whose absence must show. Each
+// round has its own rows, so a field read in a round where nothing set it
+// is unset, never the value of an earlier round.
 //
 // # Pages
 //

@@ -208,11 +208,13 @@ func (t *txn) passWait(k *sessionKind, p *Participant, i int, s step, pl any) {
 // so that concurrent arrivals, even on other processes, see each other.
 func (t *txn) tryRelease(k *sessionKind, p *Participant, i int, s step, pl any, key int64) bool {
 	if t.e.store.postgres {
-		// Another process may have completed the wait while we took the lock.
+		// Another process may have completed the wait while we took the
+		// lock, and members may have changed rows this request read before.
 		t.lockWait(p.SessionID, i, key)
 		if t.waitDone(p.SessionID, i, key) {
 			return true
 		}
+		t.reloadMembers(s, pl)
 	}
 	waiting, ok := t.arrivals(s, pl, p, i)
 	if !ok || len(waiting) == 0 {
@@ -237,6 +239,21 @@ func (t *txn) tryRelease(k *sessionKind, p *Participant, i int, s step, pl any, 
 	name := waitGroupName(p.SessionID, i, key)
 	t.afterCommit(func(ctx context.Context) { t.e.push(ctx, name, readyMessage) })
 	return p.PageIndex == i
+}
+
+// reloadMembers refreshes the rows of a wait's members, their group and
+// subsession that this request has read but not changed.
+func (t *txn) reloadMembers(s step, pl any) {
+	sid := t.sessionOf()
+	t.reload(s.app.subsession, "session_id = ? AND round_number = ?", sid, s.round)
+	if s.page.waitForAll {
+		t.reload(s.app.group, "session_id = ? AND round_number = ?", sid, s.round)
+		t.reload(s.app.player, "session_id = ? AND round_number = ?", sid, s.round)
+		return
+	}
+	gid := pl.(playerModel).pcore().groupID
+	t.reload(s.app.group, "id = ?", gid)
+	t.reload(s.app.player, "group_id = ?", gid)
 }
 
 func (t *txn) waitMembers(s step, pl any) []any {

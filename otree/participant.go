@@ -43,7 +43,8 @@ type Participant struct {
 	ExpiryPage   int        // the page whose deadline ExpiryAt is
 	ExpiryAt     *time.Time `gorm:"index"`
 
-	st *participantState
+	st       *participantState
+	varsText string // Vars as read from the database
 }
 
 // TableName names the participants' table.
@@ -54,7 +55,8 @@ type participantState struct {
 	tx           *txn
 	payoff       Currency // as loaded
 	label        string
-	vars         string // JSON as loaded
+	vars         string // JSON of Vars as loaded
+	varsText     string // the column's text as loaded, which saves are guarded by
 	progress     bool   // the engine changed progress fields
 	progressCols map[string]bool
 }
@@ -114,17 +116,19 @@ type Session struct {
 	Archived  bool
 	CreatedAt time.Time
 
-	st *sessionState
+	st       *sessionState
+	varsText string // Vars as read from the database
 }
 
 // TableName names the sessions' table.
 func (*Session) TableName() string { return "otree_session" }
 
 type sessionState struct {
-	tx      *txn
-	label   string
-	comment string
-	vars    string
+	tx       *txn
+	label    string
+	comment  string
+	vars     string // JSON of Vars as loaded
+	varsText string // the column's text as loaded
 }
 
 // Param returns the session's value for a config parameter, or nil.
@@ -217,6 +221,7 @@ func scanParticipant(rows interface{ Scan(...any) error }) (*Participant, error)
 	p.MaxPageIndex, p.RoundNumber, p.ExpiryPage = int(maxIndex.Int64), int(round.Int64),
 		int(expiryPage.Int64)
 	p.TimeStarted, p.LastPageAt, p.ExpiryAt = timePtr(started), timePtr(last), timePtr(expiry)
+	p.varsText = vars.String
 	if p.Vars, err = jsonMap(vars.String); err != nil {
 		return nil, fmt.Errorf("read participant %s vars: %w", p.Code, err)
 	}
@@ -249,6 +254,7 @@ func scanSession(rows interface{ Scan(...any) error }) (*Session, error) {
 	s.Label, s.Comment, s.AnonCode, s.RoomName = label.String, comment.String, anon.String, room.String
 	s.IsDemo, s.Archived = isDemo.Bool, archived.Bool
 	s.NumParticipants, s.Seed, s.CreatedAt = int(n.Int64), seed.Int64, created.Time
+	s.varsText = vars.String
 	if s.Vars, err = jsonMap(vars.String); err != nil {
 		return nil, fmt.Errorf("read session %s vars: %w", s.Code, err)
 	}

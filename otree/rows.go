@@ -74,6 +74,14 @@ func (st *rowState) changes() (cols []string, vals []any) {
 	return cols, vals
 }
 
+// loadedColumn returns a column's value as loaded, for the database.
+func (st *rowState) loadedColumn(col string) any {
+	if col == "payoff" {
+		return toDriver(st.payoff)
+	}
+	return toDriver(st.loaded[st.tbl.schema.byName[col].pos])
+}
+
 // markSaved records the saved values as the loaded ones.
 func (st *rowState) markSaved() {
 	for i := range st.tbl.schema.fields {
@@ -178,30 +186,45 @@ func toBool(v any) (bool, error) {
 // newModel builds a model from a scanned row (system columns, then fields).
 func (t *txn) newModel(tbl *table, vals []any) (*rowState, error) {
 	rv := reflect.New(tbl.schema.typ)
-	m := rv.Interface().(model)
 	st := &rowState{
 		tx: t, tbl: tbl, self: rv,
 		loaded:   make([]any, len(tbl.schema.fields)),
 		assigned: make([]assignment, len(tbl.schema.fields)),
 	}
+	if err := st.fill(vals); err != nil {
+		return nil, err
+	}
+	rv.Interface().(model).core().st = st
+	return st, nil
+}
+
+// fill sets the row's columns from scanned values, as loaded.
+func (st *rowState) fill(vals []any) error {
+	m, tbl := st.self.Interface().(model), st.tbl
 	if err := setSystem(m, tbl.kind, vals[:len(tbl.sys)]); err != nil {
-		return nil, fmt.Errorf("read %s: %w", tbl.name, err)
+		return fmt.Errorf("read %s: %w", tbl.name, err)
 	}
 	for i, f := range tbl.schema.fields {
 		x, err := fromDriver(f.kind, vals[len(tbl.sys)+i])
 		if err != nil {
-			return nil, fmt.Errorf("read %s.%s: %w", tbl.name, f.column, err)
+			return fmt.Errorf("read %s.%s: %w", tbl.name, f.column, err)
 		}
-		st.loaded[i] = x
-		if x != nil {
-			f.set(rv.Elem(), x)
-		}
+		st.loaded[i], st.assigned[i] = x, notAssigned
+		f.set(st.self.Elem(), x)
 	}
 	if pm, ok := m.(playerModel); ok {
-		st.payoff = *pm.payoffField()
+		st.payoff, st.applied = *pm.payoffField(), Currency{}
 	}
-	m.core().st = st
-	return st, nil
+	return nil
+}
+
+// clean reports whether the row has no change to save.
+func (st *rowState) clean() bool {
+	if cols, _ := st.changes(); len(cols) > 0 {
+		return false
+	}
+	pm, ok := st.self.Interface().(playerModel)
+	return !ok || *pm.payoffField() == st.payoff
 }
 
 // setSystem fills the base type's columns, in sysColumns order.

@@ -84,6 +84,25 @@ func (r runner) query(q string, args ...any) (*sql.Rows, error) {
 	return r.db.QueryContext(r.ctx, numbered(q), args...)
 }
 
+// execCount runs a statement and returns the number of rows it changed.
+func (r runner) execCount(q string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if r.cache != nil {
+		var st *sql.Stmt
+		if st, err = r.cache.get(r.ctx, q); err != nil {
+			return 0, err
+		}
+		res, err = st.ExecContext(r.ctx, args...)
+	} else {
+		res, err = r.db.ExecContext(r.ctx, numbered(q), args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func (r runner) exec(q string, args ...any) error {
 	if r.cache != nil {
 		st, err := r.cache.get(r.ctx, q)

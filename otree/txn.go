@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -152,17 +153,20 @@ func must(err error) {
 func (t *txn) afterCommit(fn func(ctx context.Context)) { t.after = append(t.after, fn) }
 
 // write runs fn in a writing transaction, retrying when the database
-// reports a deadlock or a serialization failure, then runs the after-commit
-// functions.
+// reports a deadlock or a serialization failure, or a row changed under
+// it, then runs the after-commit functions.
 func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
 	var t *txn
 	var err error
-	for attempt := 0; attempt < 8; attempt++ {
+	for attempt := range maxAttempts {
 		t, err = e.writeOnce(ctx, fn)
-		if !retryable(err) {
+		if !retryable(err) || ctx.Err() != nil {
 			break
 		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		// Back off for a random while, growing with the attempts, so that
+		// requests that collided do not collide again in step.
+		wait := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 6)))
+		sleep(ctx, wait)
 	}
 	if err != nil {
 		return err
@@ -172,6 +176,9 @@ func (e *engine) write(ctx context.Context, fn func(t *txn) error) error {
 	}
 	return nil
 }
+
+// maxAttempts bounds how often a request runs when it keeps colliding.
+const maxAttempts = 20
 
 // writeOnce runs fn in one transaction and commits it if fn and the save
 // succeed.
@@ -222,6 +229,9 @@ func retryable(err error) bool {
 		return false
 	}
 	s := err.Error()
+	if errors.Is(err, errConflict) {
+		return true
+	}
 	return strings.Contains(s, "40P01") || strings.Contains(s, "40001") ||
 		strings.Contains(s, "deadlock detected") || strings.Contains(s, "SQLITE_BUSY") ||
 		strings.Contains(s, "database is locked")
@@ -263,11 +273,8 @@ func (t *txn) save() error {
 		}
 	}
 	for _, s := range t.sessions {
-		if ch := sessionChanges(s); len(ch) > 0 {
-			if err := t.db().Model(&Session{}).Where("id = ?", s.ID).Updates(ch).Error; err != nil {
-				return fmt.Errorf("save session %s: %w", s.Code, err)
-			}
-			s.st.label, s.st.comment, s.st.vars = s.Label, s.Comment, jsonString(s.Vars)
+		if err := t.saveSession(s); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -294,16 +301,47 @@ func (t *txn) saveRow(st *rowState) error {
 	if len(cols) == 0 {
 		return nil
 	}
-	set := make([]string, len(cols))
-	for i, c := range cols {
-		set[i] = quote(c) + " = ?"
+	var was []any
+	for _, c := range cols {
+		was = append(was, st.loadedColumn(c))
 	}
-	q := fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", quote(st.tbl.name), strings.Join(set, ", "))
-	if err := t.q.exec(q, append(vals, st.self.Interface().(model).core().id)...); err != nil {
+	id := st.self.Interface().(model).core().id
+	if err := t.update(st.tbl.name, id, cols, vals, cols, was); err != nil {
 		return fmt.Errorf("save %s: %w", st.tbl.name, err)
 	}
 	st.markSaved()
 	return nil
+}
+
+// errConflict reports that a row changed under a request since it read
+// it: the request runs again.
+var errConflict = errors.New("otree: a row changed since it was read")
+
+// update writes the columns cols of the row id of table. On Postgres,
+// where other requests and processes write at the same time without
+// holding locks on everything they read, it also requires each column of
+// guard to still hold the value this request read, and reports
+// errConflict if one does not, so that no change is lost.
+func (t *txn) update(table string, id int64, cols []string, vals []any, guard []string,
+	was []any) error {
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = quote(c) + " = ?"
+	}
+	q := fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", quote(table), strings.Join(set, ", "))
+	args := append(slices.Clone(vals), id)
+	if !t.e.store.postgres {
+		return t.q.exec(q, args...) // the only writer: nothing changes under it
+	}
+	for i, c := range guard {
+		q += " AND " + quote(c) + " IS NOT DISTINCT FROM ?"
+		args = append(args, was[i])
+	}
+	n, err := t.q.execCount(q, args...)
+	if err == nil && n == 0 {
+		err = errConflict
+	}
+	return err
 }
 
 // syncPayoff adds to participant p the change of player st's payoff that
@@ -357,28 +395,57 @@ func (t *txn) saveParticipant(p *Participant) error {
 		cols = append(cols, c)
 	}
 	slices.Sort(cols) // a stable statement text, prepared once
-	set := make([]string, len(cols))
-	args := make([]any, 0, len(cols)+1)
-	for i, c := range cols {
-		if c == "payoff" {
-			// Apply the change as a delta, so concurrent changes to the same
-			// participant's payoff from other groups' hooks add up.
-			delta := p.Payoff.Sub(p.st.payoff)
-			set[i] = "payoff = payoff + ?"
-			args = append(args, toDriver(delta))
-			p.Payoff = p.st.payoff.Add(delta)
-			continue
+	var set []string
+	var args, was []any
+	var guard []string
+	for _, c := range cols {
+		switch c {
+		case "payoff":
+			continue // below
+		case "label":
+			guard, was = append(guard, c), append(was, p.st.label)
+		case "vars":
+			guard, was = append(guard, c), append(was, p.st.varsText)
 		}
-		set[i] = quote(c) + " = ?"
-		args = append(args, ch[c])
+		set, args = append(set, c), append(args, ch[c])
 	}
-	q := "UPDATE otree_participant SET " + strings.Join(set, ", ") + " WHERE id = ?"
-	if err := t.q.exec(q, append(args, p.ID)...); err != nil {
+	if err := t.update("otree_participant", p.ID, set, args, guard, was); err != nil {
 		return fmt.Errorf("save participant %s: %w", p.Code, err)
+	}
+	if _, ok := ch["payoff"]; ok {
+		// A delta, so that concurrent changes to the same participant's
+		// payoff from other groups' hooks add up.
+		delta := p.Payoff.Sub(p.st.payoff)
+		if err := t.q.exec("UPDATE otree_participant SET payoff = payoff + ? WHERE id = ?",
+			toDriver(delta), p.ID); err != nil {
+			return fmt.Errorf("save participant %s: %w", p.Code, err)
+		}
 	}
 	p.st.payoff = p.Payoff
 	p.st.label, p.st.vars = p.Label, jsonString(p.Vars)
+	p.st.varsText = p.st.vars
 	p.st.progressCols = nil
+	return nil
+}
+
+func (t *txn) saveSession(s *Session) error {
+	ch := sessionChanges(s)
+	if len(ch) == 0 {
+		return nil
+	}
+	loaded := map[string]any{"label": s.st.label, "comment": s.st.comment, "vars": s.st.varsText}
+	var cols []string
+	var vals, was []any
+	for _, c := range []string{"comment", "label", "vars"} {
+		if v, ok := ch[c]; ok {
+			cols, vals, was = append(cols, c), append(vals, v), append(was, loaded[c])
+		}
+	}
+	if err := t.update("otree_session", s.ID, cols, vals, cols, was); err != nil {
+		return fmt.Errorf("save session %s: %w", s.Code, err)
+	}
+	s.st.label, s.st.comment, s.st.vars = s.Label, s.Comment, jsonString(s.Vars)
+	s.st.varsText = s.st.vars
 	return nil
 }
 
@@ -440,7 +507,9 @@ func (t *txn) adopt(p *Participant) *Participant {
 	if old := t.participants[p.ID]; old != nil {
 		return old
 	}
-	p.st = &participantState{tx: t, payoff: p.Payoff, label: p.Label, vars: jsonString(p.Vars)}
+	vars := jsonString(p.Vars)
+	p.st = &participantState{tx: t, payoff: p.Payoff, label: p.Label, vars: vars,
+		varsText: cmp.Or(p.varsText, vars)}
 	t.participants[p.ID] = p
 	if t.sessionID == 0 {
 		t.sessionID = p.SessionID
@@ -536,7 +605,9 @@ func (t *txn) adoptSession(s *Session) *Session {
 	if old := t.sessions[s.ID]; old != nil {
 		return old
 	}
-	s.st = &sessionState{tx: t, label: s.Label, comment: s.Comment, vars: jsonString(s.Vars)}
+	vars := jsonString(s.Vars)
+	s.st = &sessionState{tx: t, label: s.Label, comment: s.Comment, vars: vars,
+		varsText: cmp.Or(s.varsText, vars)}
 	if t.sessions == nil {
 		t.sessions = map[int64]*Session{}
 	}
@@ -552,20 +623,37 @@ func (t *txn) sessionParticipants(sessionID int64) []*Participant {
 	if list, ok := t.sessionParts[sessionID]; ok {
 		return list
 	}
-	var rows []*Participant
-	must(t.db().Where("session_id = ?", sessionID).Order("id_in_session").Find(&rows).Error)
-	for i, p := range rows {
-		rows[i] = t.adopt(p)
+	rows, err := t.q.query("SELECT "+participantColumns+
+		" FROM otree_participant WHERE session_id = ? ORDER BY id_in_session", sessionID)
+	must(err)
+	defer rows.Close()
+	var list []*Participant
+	for rows.Next() {
+		p, err := scanParticipant(rows)
+		must(err)
+		list = append(list, t.adopt(p))
 	}
+	must(rows.Err())
 	if t.sessionParts == nil {
 		t.sessionParts = map[int64][]*Participant{}
 	}
-	t.sessionParts[sessionID] = rows
-	return rows
+	t.sessionParts[sessionID] = list
+	return list
 }
 
 // query loads the rows of tbl matching where, reusing rows already loaded.
 func (t *txn) query(tbl *table, where string, args ...any) []any {
+	return t.load(tbl, false, where, args...)
+}
+
+// reload is query, but rows already loaded and unchanged take the values
+// now in the database: a request that has just taken a lock sees what
+// others committed before it.
+func (t *txn) reload(tbl *table, where string, args ...any) []any {
+	return t.load(tbl, true, where, args...)
+}
+
+func (t *txn) load(tbl *table, fresh bool, where string, args ...any) []any {
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", tbl.cols, quote(tbl.name), where)
 	rows, err := t.q.query(q, args...)
 	must(err)
@@ -581,6 +669,9 @@ func (t *txn) query(tbl *table, where string, args ...any) []any {
 		id, err := toInt64(vals[0])
 		must(err)
 		if st := t.byID[rowKey{tbl, id}]; st != nil {
+			if fresh && st.clean() {
+				must(st.fill(vals))
+			}
 			out = append(out, st.self.Interface())
 			continue
 		}

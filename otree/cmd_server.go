@@ -53,6 +53,11 @@ func (p *Project) devserver(ctx context.Context, args []string, out io.Writer) e
 	}
 	opts := envOptions()
 	if *noWorker {
+		if opts.RedisURL == "" {
+			return errors.New("devserver --noworker needs REDIS_URL: the workers it leaves out " +
+				"must run in other processes, which share the channel layer and the deadlines " +
+				"through Redis")
+		}
 		opts.Workers, opts.NoTimeoutWorker = -1, true
 	}
 	return p.serveWith(ctx, opts, addr, out)

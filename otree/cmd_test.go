@@ -93,8 +93,10 @@ func TestCommandUsage(t *testing.T) {
 
 func TestWorkersNeedRedis(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
-	for _, cmd := range []string{"runchannelsworker", "runtimeoutworker", "runworker", "develop"} {
-		err := cmdProject.Command(context.Background(), []string{cmd}, &bytes.Buffer{})
+	for _, args := range [][]string{{"runchannelsworker"}, {"runtimeoutworker"}, {"runworker"},
+		{"develop"}, {"devserver", "--noworker"}} {
+		cmd := strings.Join(args, " ")
+		err := cmdProject.Command(context.Background(), args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
 			t.Errorf("%s without REDIS_URL: %v, want an error naming REDIS_URL", cmd, err)
 		}

@@ -218,6 +218,10 @@ func (e *engine) joinSession(t *txn, anon, known, label string) (*Participant, *
 	if p == nil {
 		p = claim(parts, label)
 	}
+	if p != nil {
+		// Their own start link may be starting them at the same moment.
+		p = t.lockParticipant(p.ID)
+	}
 	return p, k, s.IsDemo, nil
 }
 

@@ -35,6 +35,7 @@ type store struct {
 	wstmts  *stmtCache     // statements prepared on wconn
 	rstmts  *stmtCache     // statements prepared on the readers' pool
 	jobs    chan *writeJob // to the writer goroutine
+	quit    chan struct{}  // closed to stop the writer goroutine
 	stopped chan struct{}  // closed when the writer goroutine has returned
 }
 
@@ -57,7 +58,7 @@ func newStore(w, r *gorm.DB, postgres bool) (*store, error) {
 		return nil, fmt.Errorf("open the writers' connection: %w", err)
 	}
 	s.wstmts, s.rstmts = newStmtCache(s.wconn), newStmtCache(rsql)
-	s.jobs, s.stopped = make(chan *writeJob), make(chan struct{})
+	s.jobs, s.quit, s.stopped = make(chan *writeJob), make(chan struct{}), make(chan struct{})
 	go s.writer()
 	return s, nil
 }
@@ -130,8 +131,8 @@ func openSQLite(path string, cfg *gorm.Config) (*store, error) {
 }
 
 func (s *store) close() error {
-	if s.jobs != nil {
-		close(s.jobs)
+	if s.quit != nil {
+		close(s.quit)
 		<-s.stopped
 	}
 	s.wstmts.close()
@@ -368,8 +369,12 @@ func (s *store) write(ctx context.Context, fn func(db func() *gorm.DB, r runner)
 		return s.writePostgres(ctx, fn)
 	}
 	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	// The jobs channel is unbuffered: a send that completes has reached
+	// the writer, which answers it even if it is stopping.
 	select {
 	case s.jobs <- j:
+	case <-s.quit:
+		return errStoreClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -395,18 +400,27 @@ func (s *store) writePostgres(ctx context.Context, fn func(db func() *gorm.DB, r
 	return nil
 }
 
-// writer runs batches of jobs until the jobs channel is closed.
+// errTxLost reports that SQLite ended a batch's transaction on its own.
+var errTxLost = errors.New("otree: the transaction was lost")
+
+// errStoreClosed answers writes that arrive after the server closed.
+var errStoreClosed = errors.New("otree: the server is closed")
+
+// writer runs batches of jobs until quit is closed.
 func (s *store) writer() {
 	defer close(s.stopped)
-	for j := range s.jobs {
-		batch := []*writeJob{j}
+	for {
+		var batch []*writeJob
+		select {
+		case j := <-s.jobs:
+			batch = append(batch, j)
+		case <-s.quit:
+			return
+		}
 	more:
 		for len(batch) < maxBatch {
 			select {
-			case j, ok := <-s.jobs:
-				if !ok {
-					break more
-				}
+			case j := <-s.jobs:
 				batch = append(batch, j)
 			default:
 				break more
@@ -429,6 +443,14 @@ func (s *store) runBatch(jobs []*writeJob) {
 	}
 	for i, j := range jobs {
 		errs[i] = s.runJob(j)
+		if errors.Is(errs[i], errTxLost) {
+			// SQLite rolled back the whole transaction (a disk error, say):
+			// the rest would run outside it.
+			for k := i + 1; k < len(jobs); k++ {
+				errs[k] = errs[i]
+			}
+			break
+		}
 	}
 	if err := s.execPrepared(bg, "COMMIT"); err != nil {
 		s.execPrepared(bg, "ROLLBACK")
@@ -458,10 +480,13 @@ func (s *store) runJob(j *writeJob) (err error) {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("otree: panic in a write: %v", r)
 		}
-		if err != nil {
-			s.execPrepared(ctx, "ROLLBACK TO otree_request")
+		if err != nil && s.execPrepared(ctx, "ROLLBACK TO otree_request") != nil {
+			err = fmt.Errorf("%w: %v", errTxLost, err)
+			return
 		}
-		s.execPrepared(ctx, "RELEASE otree_request")
+		if rerr := s.execPrepared(ctx, "RELEASE otree_request"); rerr != nil && err == nil {
+			err = fmt.Errorf("%w: %v", errTxLost, rerr)
+		}
 	}()
 	return j.fn(s.gormOn(ctx, s.wconn), runner{ctx, s.wconn, s.wstmts})
 }

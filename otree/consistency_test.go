@@ -580,7 +580,8 @@ func TestParticipantPayoffInRequest(t *testing.T) {
 func TestRESTBadParams(t *testing.T) {
 	forEachDB(t, inProject, func(t *testing.T, s *otreetest.Server) {
 		for _, body := range []string{
-			`{"session_config_name": "inputs", "num_participants": 1, "modified_session_config_fields": {"participation_fee": "NaN"}}`,
+			`{"session_config_name": "inputs", "num_participants": 1,
+				"modified_session_config_fields": {"participation_fee": "NaN"}}`,
 			`{"session_config_name": "inputs", "num_participants": 1, "label": "` + strings.Repeat("l", 301) + `"}`,
 		} {
 			resp, err := http.Post(s.URL+"/api/sessions", "application/json", strings.NewReader(body))

@@ -248,7 +248,8 @@ var inApp = &otree.App[inSub, inGroup, inPlayer]{
 	Name: "inputs", Pages: []otree.AnyPage{inFirst{}, inEnd{}},
 }
 var inProject = &otree.Project{SessionConfigs: []otree.SessionConfig{
-	{Name: "inputs", Apps: []otree.Application{inApp}, NumDemoParticipants: 1},
+	{Name: "inputs", Apps: []otree.Application{inApp}, NumDemoParticipants: 1,
+		Params: map[string]any{"rounds": 3, "greeting": "hello"}},
 }}
 
 func TestNarrowIntOverflowRejected(t *testing.T) {
@@ -579,19 +580,29 @@ func TestParticipantPayoffInRequest(t *testing.T) {
 
 func TestRESTBadParams(t *testing.T) {
 	forEachDB(t, inProject, func(t *testing.T, s *otreetest.Server) {
-		for _, body := range []string{
-			`{"session_config_name": "inputs", "num_participants": 1,
-				"modified_session_config_fields": {"participation_fee": "NaN"}}`,
-			`{"session_config_name": "inputs", "num_participants": 1, "label": "` + strings.Repeat("l", 301) + `"}`,
+		const start = `{"session_config_name": "inputs", "num_participants": 1, `
+		for _, rest := range []string{
+			`"modified_session_config_fields": {"participation_fee": "NaN"}}`,
+			`"modified_session_config_fields": {"rounds": 1e300}}`,
+			`"modified_session_config_fields": {"rounds": 9223372036854775807}}`,
+			`"modified_session_config_fields": {"rounds": 2.5}}`,
+			`"modified_session_config_fields": {"greeting": "a\u0000b"}}`,
+			`"label": "a\u0000b"}`,
+			`"label": "` + strings.Repeat("l", 301) + `"}`,
 		} {
-			resp, err := http.Post(s.URL+"/api/sessions", "application/json", strings.NewReader(body))
+			resp, err := http.Post(s.URL+"/api/sessions", "application/json", strings.NewReader(start+rest))
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			if resp.StatusCode >= 500 {
-				t.Errorf("%.90s…: status %d", body, resp.StatusCode)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%.90s: status %d, want 400", rest, resp.StatusCode)
 			}
+		}
+		var n int
+		openDB(t, s).Raw(`SELECT count(*) FROM otree_session`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%d sessions stored, want none", n)
 		}
 	})
 }

@@ -197,6 +197,9 @@ func (e *engine) join(w http.ResponseWriter, r *http.Request) {
 // session is full. It locks the session row, so that concurrent joins
 // hand out different participants.
 func (e *engine) joinSession(t *txn, anon, known, label string) (*Participant, *sessionKind, bool, error) {
+	if !isCode(anon) {
+		return nil, nil, false, errNotFound
+	}
 	var s Session
 	q := t.db().Where("anon_code = ?", anon)
 	if e.store.postgres {
@@ -257,6 +260,9 @@ func claim(parts []*Participant, label string) *Participant {
 // sessionWithParticipants reads a session by code and its participants by
 // IDInSession, outside any transaction.
 func (e *engine) sessionWithParticipants(ctx context.Context, code string) (*Session, []Participant, error) {
+	if !isCode(code) {
+		return nil, nil, gorm.ErrRecordNotFound
+	}
 	var s Session
 	var parts []Participant
 	db := e.store.r.WithContext(ctx)

@@ -147,22 +147,34 @@ func TestDoublePostSubmitsOnce(t *testing.T) {
 	})
 }
 
+// Unknown codes, including ones no database could hold (a NUL byte,
+// invalid UTF-8), are a 404, never a server error.
 func TestUnknownParticipantIs404(t *testing.T) {
-	s := otreetest.NewServer(t, pgProject, nil)
-	c := newClient(t, s.URL)
-	for _, path := range []string{
-		"/InitializeParticipant/nosuchcode",
-		"/p/nosuchcode/pgg/pgContribute/1",
-		"/OutOfRangeNotification/nosuchcode",
-	} {
-		r := c.get(path)
-		if r.status != http.StatusNotFound || !strings.Contains(r.body, "not valid") {
-			t.Errorf("GET %s: status %d, want a 404 page", path, r.status)
+	forEachDB(t, pgProject, func(t *testing.T, s *otreetest.Server) {
+		c := newClient(t, s.URL)
+		for _, code := range []string{"nosuchcode", "a%00b", "a%FFb"} {
+			for _, path := range []string{
+				"/InitializeParticipant/" + code,
+				"/p/" + code + "/pgg/pgContribute/1",
+				"/OutOfRangeNotification/" + code,
+			} {
+				r := c.get(path)
+				if r.status != http.StatusNotFound || !strings.Contains(r.body, "not valid") {
+					t.Errorf("GET %s: status %d, want a 404 page", path, r.status)
+				}
+			}
+			if r := c.get("/join/" + code); r.status != http.StatusNotFound {
+				t.Errorf("GET /join/%s: status %d, want 404", code, r.status)
+			}
+			if r := c.get("/api/sessions/" + code); r.status != http.StatusNotFound {
+				t.Errorf("GET /api/sessions/%s: status %d, want 404", code, r.status)
+			}
+			r := c.post("/p/"+code+"/pgg/pgContribute/1", url.Values{"contribution": {"5"}})
+			if r.status != http.StatusNotFound {
+				t.Errorf("POST to participant %s: status %d, want 404", code, r.status)
+			}
 		}
-	}
-	if r := c.post("/p/nosuchcode/pgg/pgContribute/1", url.Values{"contribution": {"5"}}); r.status != 404 {
-		t.Errorf("POST to an unknown participant: status %d, want 404", r.status)
-	}
+	})
 }
 
 func TestPagesAreNotCached(t *testing.T) {

@@ -66,8 +66,8 @@ func (e *engine) createSession(ctx context.Context, o SessionOptions) (*Session,
 		return nil, &ConfigError{fmt.Sprintf("a session has at most %d participants, not %d",
 			maxParticipants, n)}
 	}
-	if len(o.Label) > 300 {
-		return nil, &ConfigError{"a session's label has at most 300 characters"}
+	if len(o.Label) > 300 || !storableText(o.Label) {
+		return nil, &ConfigError{"a session's label is at most 300 characters of text"}
 	}
 	if n < 1 || n%k.lcm != 0 {
 		return nil, &ConfigError{fmt.Sprintf("session config %s needs a positive multiple of %d "+
@@ -125,9 +125,15 @@ func convertLike(old, v any) (any, error) {
 		}
 		return b, nil
 	case int, int64:
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return int(i), nil
+		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f != math.Trunc(f) {
 			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		if math.Abs(f) > 1<<53 {
+			return nil, fmt.Errorf("%s is out of range", s)
 		}
 		return int(f), nil
 	case float64, float32:
@@ -137,6 +143,9 @@ func convertLike(old, v any) (any, error) {
 		}
 		return f, nil
 	case string:
+		if !storableText(s) {
+			return nil, fmt.Errorf("%q is not valid text", s)
+		}
 		return s, nil
 	}
 	return nil, fmt.Errorf("cannot be changed (it is a %T)", old)
@@ -345,6 +354,21 @@ func (t *txn) runCreatingSession(k *sessionKind) error {
 }
 
 const codeAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// isCode reports whether s could be a code that randomCode made. Lookups
+// check it first, so that a URL with a NUL or invalid UTF-8 in it is a
+// plain unknown code rather than a query the database refuses.
+func isCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		if strings.IndexByte(codeAlphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // randomCode returns n characters from a–z and 0–9, drawn from crypto/rand
 // so that codes cannot be guessed.

@@ -51,9 +51,13 @@ func TestReleaseDuringSocketJoin(t *testing.T) {
 
 // A socket for a participant who does not exist is closed.
 func TestSocketForUnknownParticipantCloses(t *testing.T) {
-	s := otreetest.NewServer(t, pgProject, &otree.ServerOptions{Logger: quietLogger()})
-	err := waitReady(t, s.URL, "nosuchcode", 1, 5*time.Second)
-	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
-		t.Errorf("socket of an unknown participant ended with %v, want a policy-violation close", err)
-	}
+	forEachDB(t, pgProject, func(t *testing.T, s *otreetest.Server) {
+		for _, code := range []string{"nosuchcode", "a%00b", "a%FFb"} {
+			err := waitReady(t, s.URL, code, 1, 5*time.Second)
+			if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+				t.Errorf("socket of unknown participant %s ended with %v, want a policy-violation close",
+					code, err)
+			}
+		}
+	})
 }

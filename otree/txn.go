@@ -534,6 +534,9 @@ func (t *txn) participant(id int64) *Participant {
 // locked until the transaction ends (a no-op on SQLite, whose writer holds
 // the database). It returns nil for an unknown code.
 func (t *txn) participantByCode(code string, lock bool) (*Participant, error) {
+	if !isCode(code) {
+		return nil, nil
+	}
 	p, err := t.loadParticipant("code = ?", lock, code)
 	if err != nil {
 		return nil, fmt.Errorf("load participant: %w", err)

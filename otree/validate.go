@@ -120,11 +120,17 @@ func (f *fieldSpec) fits(rv reflect.Value, x any) string {
 	case Currency:
 		return f.withinLimit(x.Float64())
 	case string:
-		if !utf8.ValidString(x) || strings.ContainsRune(x, 0) {
+		if !storableText(x) {
 			return "Please enter valid text."
 		}
 	}
 	return ""
+}
+
+// storableText reports whether both databases can store s: valid UTF-8
+// without NUL bytes, which Postgres refuses in text and JSON.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 func (f *fieldSpec) withinLimit(x float64) string {

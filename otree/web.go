@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // errNotFound marks a request for a participant, session or page that does
@@ -79,7 +78,7 @@ func (e *engine) initialize(w http.ResponseWriter, r *http.Request) {
 
 // labelOK answers 400 for a participant label the database cannot hold.
 func (e *engine) labelOK(w http.ResponseWriter, label string) bool {
-	if len(label) <= 100 && utf8.ValidString(label) && !strings.ContainsRune(label, 0) {
+	if len(label) <= 100 && storableText(label) {
 		return true
 	}
 	e.message(w, http.StatusBadRequest, "Invalid label",

@@ -12,6 +12,13 @@ import (
 )
 
 // With auth on, the REST API needs the otree-rest-key header.
+func TestUnknownAuthLevelRefused(t *testing.T) {
+	_, err := otree.NewServer(pgProject, &otree.ServerOptions{AuthLevel: "bogus", Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), `"bogus"`) {
+		t.Fatalf("NewServer with auth level bogus: error %v, want one naming it", err)
+	}
+}
+
 func TestRESTKey(t *testing.T) {
 	s := otreetest.NewServer(t, pgProject, &otree.ServerOptions{
 		AuthLevel: "STUDY", RestKey: "secret", Logger: quietLogger()})

@@ -166,7 +166,7 @@ func serve(ctx context.Context, h http.Handler, addr string, out io.Writer) erro
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(out, "gotree: serving on http://%s (Ctrl+C to stop)\n", displayAddr(ln.Addr()))
+	fmt.Fprintf(out, "gotree: serving on http://%s (Ctrl+C to stop)\n", displayAddr(addr, ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -182,9 +182,15 @@ func serve(ctx context.Context, h http.Handler, addr string, out io.Writer) erro
 	return nil
 }
 
-func displayAddr(a net.Addr) string {
-	s := a.String()
-	return strings.Replace(s, "127.0.0.1", "localhost", 1)
+// displayAddr is the address to show for a listener on addr: the host as
+// given (localhost stays localhost) with the port the listener got.
+func displayAddr(addr string, got net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	_, port, err2 := net.SplitHostPort(got.String())
+	if err != nil || err2 != nil || host == "" {
+		return got.String()
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func (p *Project) test(ctx context.Context, args []string, out io.Writer) error {

@@ -127,6 +127,9 @@ func NewServer(p *Project, opts *ServerOptions) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if err := checkAuth(o); err != nil {
+		return nil, err
+	}
 	if o.RedisURL != "" && (o.Layer == nil || o.Scheduler == nil) {
 		// Before the database: a wrong REDIS_URL should fail at once.
 		ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
@@ -150,6 +153,23 @@ func NewServer(p *Project, opts *ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkAuth refuses an auth level gotree does not know, which would
+// otherwise leave the REST API and demo pages open without a word, and
+// warns when auth is on with no REST key, which closes the REST API.
+func checkAuth(o ServerOptions) error {
+	switch strings.ToUpper(o.AuthLevel) {
+	case "":
+		return nil
+	case "DEMO", "STUDY":
+	default:
+		return fmt.Errorf("OTREE_AUTH_LEVEL is %q: want DEMO, STUDY or nothing", o.AuthLevel)
+	}
+	if o.RestKey == "" {
+		o.Logger.Warn("OTREE_AUTH_LEVEL is set and OTREE_REST_KEY is not: the REST API refuses every call")
+	}
+	return nil
 }
 
 func newEngine(p *Project, o ServerOptions) (*engine, error) {

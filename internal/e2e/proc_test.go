@@ -219,7 +219,7 @@ func (p *proc) wait(limit time.Duration) int {
 }
 
 var (
-	servingRE = regexp.MustCompile(`serving on http://localhost:(\d+)`)
+	servingRE = regexp.MustCompile(`serving on http://(?:localhost|127\.0\.0\.1):(\d+)`)
 	runningRE = regexp.MustCompile(`gotree: running .*\(Ctrl\+C to stop\)`)
 )
 

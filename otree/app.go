@@ -150,7 +150,11 @@ func (a *App[S, G, P]) build() (*appSpec, error) {
 	if err := checkPageNames(spec); err != nil {
 		return nil, err
 	}
-	if err := loadTemplates(spec); err != nil {
+	types := dataTypes{
+		player: reflect.TypeFor[*P](), group: reflect.TypeFor[*G](),
+		subsession: reflect.TypeFor[*S](), constants: reflect.TypeOf(a.Constants),
+	}
+	if err := loadTemplates(spec, types); err != nil {
 		return nil, err
 	}
 	if err := a.bindModelHooks(spec); err != nil {

@@ -83,6 +83,10 @@
 // app's Constants, {{.FormFields}} or {{.FormField "Contribution"}} for the
 // inputs and {{.NextButton}}. A page without a template file gets a
 // generated form. Files named _*.html are partials every page can include.
+// Start-up checks the fields templates read from the Player, Group,
+// Subsession, Constants and the page, through with, range and template,
+// and the names given to FormField, FieldError and Display; what only
+// run time knows, such as the keys of Vars, fails when the page is shown.
 //
 // # Rounds, groups and randomness
 //

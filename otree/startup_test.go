@@ -4,6 +4,7 @@ import (
 	"embed"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gotree/gotree/otree"
@@ -240,8 +241,61 @@ func TestStartupRejectsMistakes(t *testing.T) {
 //go:embed testdata/badtmpl/*.html
 var badTemplates embed.FS
 
-// A template that reads a field the model lacks fails when the page is
-// shown, and the error names the template file and line.
+// A template that reads a field of a model that the model lacks stops
+// start-up, naming the app, page, file, line and field; other templates,
+// including those that read what only run time knows, start.
+func TestTemplateFieldsChecked(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          []string // nil: start-up succeeds
+	}{
+		{"player field", `{{.Player.Nope}}`, []string{"page plain", "plain.html:1", ".Player.Nope", "bPlayer", "Nope"}},
+		{"group field", `<p>{{if .Group.Nope}}x{{end}}</p>`, []string{"plain.html:1", "bGroup", "Nope"}},
+		{"subsession", `{{.Subsession.Nope}}`, []string{"bSub", "Nope"}},
+		{"in with", `{{with .Player}}{{.Contribution}}{{.Nope}}{{end}}`, []string{"bPlayer", "Nope"}},
+		{"in range", `{{range .Group.Players}}{{.Nope}}{{end}}`, []string{"bPlayer", "Nope"}},
+		{"through $", `{{range .Group.Players}}{{$.Player.Nope}}{{end}}`, []string{"bPlayer", "Nope"}},
+		{"method result", `{{(.Player.InRound 1).Group.Nope}}`, nil}, // a chain: not checked
+		{"method then field", `{{with .Player.Group}}{{.Nope}}{{end}}`, []string{"bGroup", "Nope"}},
+		{"page data", `{{.Nope}}`, []string{"PageData", "Nope"}},
+		{"form field", `{{.FormField "Nope"}}`, []string{"plain.html:1", `"Nope"`, "form has no field Nope"}},
+		{"field error", `{{.FieldError "Nope"}}`, []string{"form has no field Nope"}},
+		{"display", `{{.Display "Nope"}}`, []string{"Player has no field Nope"}},
+		{"fine", `{{.Player.Contribution}} {{.Player.Payoff}} {{.Group.IDInSubsession}}
+			{{range .Player.InAllRounds}}{{.Contribution}}{{end}} {{.Participant.Vars.x.y}}
+			{{with .Vars.x}}{{.Anything}}{{end}} {{.Vars.a.b.c}}
+			{{.C}} {{.Round}} {{.Session.Code}} {{.Display "Contribution"}}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := brokenProject(&otree.App[bSub, bGroup, bPlayer]{
+				Name: "tmpl", Pages: []otree.AnyPage{plain{}},
+				Templates: fstest.MapFS{"plain.html": {Data: []byte(tt.content)}}}, 1)
+			s, err := otree.NewServer(p, &otree.ServerOptions{
+				SQLitePath: t.TempDir() + "/db.sqlite3", Logger: quietLogger()})
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("NewServer: %v", err)
+				}
+				s.Close()
+				return
+			}
+			if err == nil {
+				s.Close()
+				t.Fatal("NewServer succeeded, want a start-up error")
+			}
+			for _, w := range append(tt.want, "app tmpl") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A template that fails on what only run time knows (a form field named by
+// a var) fails when the page is shown, and the error names the template
+// file and line.
 func TestTemplateErrorNamesFile(t *testing.T) {
 	p := brokenProject(&otree.App[bSub, bGroup, bPlayer]{
 		Name: "badtmpl", Pages: []otree.AnyPage{plain{}},
@@ -250,7 +304,7 @@ func TestTemplateErrorNamesFile(t *testing.T) {
 	_, codes := session(t, s.URL, "broken", 1)
 	_, r := newClient(t, s.URL).follow("/InitializeParticipant/" + codes[0])
 	if r.status != 500 || !strings.Contains(r.body, "plain.html:3") ||
-		!strings.Contains(r.body, "Nope") {
-		t.Errorf("status %d, body %q: want a 500 naming plain.html:3 and the field", r.status, r.body)
+		!strings.Contains(r.body, ".Vars.field") {
+		t.Errorf("status %d, body %q: want a 500 naming plain.html:3 and what failed", r.status, r.body)
 	}
 }

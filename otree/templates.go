@@ -25,8 +25,9 @@ var defineRE = regexp.MustCompile(`\{\{-?\s*(define|block)\s`)
 
 // loadTemplates parses each page's template from the app's file system, or
 // gives the page a generated one. Files whose names start with "_" are
-// partials, parsed into every page so that pages can include them.
-func loadTemplates(spec *appSpec) error {
+// partials, parsed into every page so that pages can include them. Fields
+// the templates read are checked against types.
+func loadTemplates(spec *appSpec, types dataTypes) error {
 	files, err := templateFiles(spec.templates)
 	if err != nil {
 		return err
@@ -42,6 +43,9 @@ func loadTemplates(spec *appSpec) error {
 			ps.tmpl, err = generated(ps)
 		} else {
 			ps.tmpl, err = parsePage(spec.templates, ps, name, files)
+		}
+		if err == nil {
+			err = checkFields(ps, types)
 		}
 		if err != nil {
 			return fmt.Errorf("page %s: template %s: %w", ps.name, name, err)

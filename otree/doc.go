@@ -33,9 +33,10 @@
 // # Fields
 //
 // A field of a Player, Group or Subsession is stored in the app's table for
-// that model. Supported types are int, int64, float64, bool, string and
-// [Currency], and pointers to them. Struct tags describe how a form shows and
-// checks a field:
+// that model. Supported types are int, int8 to int64, float32, float64,
+// bool, string and [Currency], and pointers to them. Struct tags describe how
+// a form shows and checks a field; start-up refuses a key one or two letters
+// away from one of these (mn:"0"):
 //
 //	label:"..."        the question shown next to the input
 //	min:"0" max:"100"  bounds of a numeric field; numeric fields have min 0

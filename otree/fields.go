@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -176,7 +177,7 @@ func parseField(model string, sf reflect.StructField) (*fieldSpec, error) {
 	}
 	var ok bool
 	if f.kind, ok = kindOf(t); !ok {
-		return nil, fail("unsupported type %s (use int, int64, float64, bool, string, "+
+		return nil, fail("unsupported type %s (use an int or float type, bool, string, "+
 			"otree.Currency or a pointer to one)", sf.Type)
 	}
 	if err := f.parseTags(sf.Tag); err != nil {
@@ -206,7 +207,14 @@ func kindOf(t reflect.Type) (fieldKind, bool) {
 	return 0, false
 }
 
+// tagKeys are the struct tag keys gotree reads.
+var tagKeys = []string{"label", "min", "max", choiceTag, "blank", "widget", "initial",
+	"maxlength", "help", "otree"}
+
 func (f *fieldSpec) parseTags(tag reflect.StructTag) error {
+	if err := checkTagKeys(string(tag)); err != nil {
+		return err
+	}
 	f.label = tag.Get("label")
 	f.help = tag.Get("help")
 	f.widget = strings.ToLower(tag.Get("widget"))
@@ -241,6 +249,37 @@ func (f *fieldSpec) parseTags(tag reflect.StructTag) error {
 		}
 		if f.maxLength, err = strconv.Atoi(s); err != nil || f.maxLength <= 0 {
 			return fmt.Errorf("maxlength %q is not a positive whole number", s)
+		}
+	}
+	return nil
+}
+
+// checkTagKeys refuses a malformed tag, which reflect would read as no
+// tag at all, and a key one letter or two away from one of gotree's, such
+// as mn:"0" for min:"0". Other keys (gorm, json, ...) belong to others.
+func checkTagKeys(tag string) error {
+	for tag != "" {
+		tag = strings.TrimLeft(tag, " ")
+		if tag == "" {
+			break
+		}
+		i := strings.Index(tag, `:"`)
+		if i <= 0 || strings.ContainsAny(tag[:i], " \"") {
+			return fmt.Errorf("struct tag is malformed at %q: want key:\"value\" pairs", tag)
+		}
+		key := tag[:i]
+		value, err := strconv.QuotedPrefix(tag[i+1:])
+		if err != nil {
+			return fmt.Errorf("struct tag is malformed at %q: want key:\"value\" pairs", tag)
+		}
+		tag = tag[i+1+len(value):]
+		if slices.Contains(tagKeys, key) {
+			continue
+		}
+		for _, k := range tagKeys {
+			if d := editDistance(strings.ToLower(key), k); d <= 1 || (d == 2 && len(k) >= 5) {
+				return fmt.Errorf("unknown tag key %q (did you mean %s?)", key, k)
+			}
 		}
 	}
 	return nil

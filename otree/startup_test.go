@@ -72,6 +72,17 @@ type badTagPlayer struct {
 	otree.BasePlayer[tSub, tGroup, badTagPlayer]
 	Age int `min:"ten"`
 }
+type misspeltTagPlayer struct {
+	otree.BasePlayer[mtSub, mtGroup, misspeltTagPlayer]
+	Offer int `mn:"0" max:"100"`
+}
+type mtSub struct {
+	otree.BaseSubsession[mtSub, mtGroup, misspeltTagPlayer]
+}
+type mtGroup struct {
+	otree.BaseGroup[mtSub, mtGroup, misspeltTagPlayer]
+}
+
 type tSub struct {
 	otree.BaseSubsession[tSub, tGroup, badTagPlayer]
 }
@@ -186,6 +197,9 @@ func TestStartupRejectsMistakes(t *testing.T) {
 		{"bad tag", brokenProject(&otree.App[tSub, tGroup, badTagPlayer]{
 			Name: "ages", Pages: []otree.AnyPage{plain{}}}, 1),
 			[]string{"app ages", "Player field Age", `"ten" is not a whole number`}},
+		{"misspelt tag key", brokenProject(&otree.App[mtSub, mtGroup, misspeltTagPlayer]{
+			Name: "offers", Pages: []otree.AnyPage{plain{}}}, 1),
+			[]string{"app offers", "Player field Offer", `unknown tag key "mn" (did you mean min?)`}},
 		{"template for no page", brokenProject(&otree.App[bSub, bGroup, bPlayer]{
 			Name: "stray", Pages: []otree.AnyPage{plain{}}, Templates: mustSub(strayTemplates, "testdata/stray")}, 1),
 			[]string{"app stray", "template Contribte.html belongs to no page"}},

@@ -266,6 +266,41 @@ func TestNarrowIntOverflowRejected(t *testing.T) {
 	})
 }
 
+// Numbers are plain decimals: exponents and hex are refused with a field
+// error and nothing stored; too many digits say the number is too large.
+func TestNumberFormats(t *testing.T) {
+	forEachDB(t, inProject, func(t *testing.T, s *otreetest.Server) {
+		_, codes := session(t, s.URL, "inputs", 1)
+		c := newClient(t, s.URL)
+		p, _ := c.follow("/InitializeParticipant/" + codes[0])
+		for _, tt := range []struct{ in, msg string }{
+			{"1e2", "Please enter a whole number."},
+			{"0x10", "Please enter a whole number."},
+			{"5.5", "Please enter a whole number."},
+			{"100000000000000000000000", "Please enter a smaller number."},
+			{"-100000000000000000000000", "Please enter a larger number."},
+		} {
+			r := c.post(p, url.Values{"small": {tt.in}, "name": {"x"}})
+			if r.status != http.StatusOK || !strings.Contains(r.body, tt.msg) {
+				t.Errorf("small=%s: status %d, want the form again with %q", tt.in, r.status, tt.msg)
+			}
+		}
+		var n int
+		openDB(t, s).Raw(`SELECT count(*) FROM inputs_player WHERE small IS NOT NULL`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%d rows with small stored after refused input, want 0", n)
+		}
+		if r := c.post(p, url.Values{"small": {"25.0"}, "name": {"x"}}); r.status != http.StatusFound {
+			t.Errorf("small=25.0: status %d, want 302", r.status)
+		}
+		var v int64
+		openDB(t, s).Raw(`SELECT small FROM inputs_player`).Scan(&v)
+		if v != 25 {
+			t.Errorf("small=25.0 stored as %d, want 25", v)
+		}
+	})
+}
+
 func TestNULInTextRejected(t *testing.T) {
 	forEachDB(t, inProject, func(t *testing.T, s *otreetest.Server) {
 		_, codes := session(t, s.URL, "inputs", 1)

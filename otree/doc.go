@@ -55,6 +55,12 @@
 // ContributionLabel() string for a label too long, or too variable, for a
 // tag.
 //
+// Participants type numbers as plain decimals with a point or a comma (25,
+// 2.5, 2,5); a whole-number field takes 25.0 as 25. Exponents, hex,
+// infinities and NaN are refused with a field error, as is a number no
+// field can hold. Numbers beyond ±1,000,000,000 need an explicit bound on
+// that side.
+//
 // A field that a page's form edits is unset until the participant submits it
 // (or a timeout fills it): it reads as its zero value, [BasePlayer.IsSet]
 // reports false and its column holds NULL, so a field never answered is

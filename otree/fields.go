@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -355,24 +356,40 @@ func (f *fieldSpec) parseChoices(s string) error {
 	return nil
 }
 
+// errTooLarge is parseValue's error for a number written correctly that no
+// field could hold.
+var errTooLarge = errors.New("number too large")
+
 // parseValue converts a literal from a tag or a form into the field's kind.
+// Numbers are plain decimals, with a point or a comma: no exponents, hex,
+// infinities or NaN.
 func (f *fieldSpec) parseValue(s string) (any, error) {
 	s = strings.TrimSpace(s)
+	decimal := strings.Replace(s, ",", ".", 1)
 	switch f.kind {
 	case kindInt:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err == nil {
 			return n, nil
 		}
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, errTooLarge
+		}
 		// Accept a whole number written as a decimal, such as 25.0.
-		x, ferr := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-		if ferr != nil || x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+		x, ferr := strconv.ParseFloat(decimal, 64)
+		if !isPlainDecimal(decimal) || ferr != nil || x != math.Trunc(x) {
 			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		if math.Abs(x) > 1<<53 {
+			return nil, errTooLarge
 		}
 		return int64(x), nil
 	case kindFloat:
-		x, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		x, err := strconv.ParseFloat(decimal, 64)
+		if errors.Is(err, strconv.ErrRange) && isPlainDecimal(decimal) {
+			return nil, errTooLarge
+		}
+		if err != nil || !isPlainDecimal(decimal) {
 			return nil, fmt.Errorf("%q is not a number", s)
 		}
 		return x, nil

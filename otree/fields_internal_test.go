@@ -31,3 +31,44 @@ func TestCheckTagKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestParseNumbers(t *testing.T) {
+	tests := []struct {
+		kind fieldKind
+		in   string
+		want any // nil: an error
+	}{
+		{kindInt, "5", int64(5)},
+		{kindInt, " -7 ", int64(-7)},
+		{kindInt, "25.0", int64(25)},
+		{kindInt, "25,0", int64(25)},
+		{kindInt, "1e2", nil},
+		{kindInt, "1E2", nil},
+		{kindInt, "0x10", nil},
+		{kindInt, "1_000", nil},
+		{kindInt, "2.5", nil},
+		{kindFloat, "2.5", 2.5},
+		{kindFloat, "2,5", 2.5},
+		{kindFloat, ".5", 0.5},
+		{kindFloat, "-3", -3.0},
+		{kindFloat, "1e2", nil},
+		{kindFloat, "0x1p3", nil},
+		{kindFloat, "inf", nil},
+		{kindFloat, "NaN", nil},
+		{kindFloat, "", nil},
+	}
+	for _, tt := range tests {
+		f := &fieldSpec{kind: tt.kind}
+		got, err := f.parseValue(tt.in)
+		if tt.want == nil && err == nil {
+			t.Errorf("kind %d: parseValue(%q) = %v, want an error", tt.kind, tt.in, got)
+		}
+		if tt.want != nil && (err != nil || got != tt.want) {
+			t.Errorf("kind %d: parseValue(%q) = %v, %v, want %v", tt.kind, tt.in, got, err, tt.want)
+		}
+	}
+	f := &fieldSpec{kind: kindInt}
+	if _, err := f.parseValue("100000000000000000000000"); err != errTooLarge {
+		t.Errorf("a 24-digit int: error %v, want errTooLarge", err)
+	}
+}

@@ -1,6 +1,7 @@
 package otree
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -63,6 +64,12 @@ func (f *fieldSpec) validate(model reflect.Value, raw string, present bool) (any
 		return nil, "This field is required."
 	}
 	x, err := f.parseValue(raw)
+	if errors.Is(err, errTooLarge) && strings.HasPrefix(strings.TrimSpace(raw), "-") {
+		return nil, "Please enter a larger number."
+	}
+	if errors.Is(err, errTooLarge) {
+		return nil, "Please enter a smaller number."
+	}
 	if err != nil {
 		return nil, parseMessage(f.kind)
 	}

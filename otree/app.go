@@ -401,9 +401,16 @@ func (b binder[S, G, P]) fields(ps *pageSpec, spec *appSpec) error {
 	}
 	for _, name := range h.FormFields() {
 		f := ms.byName[name]
+		if f == nil && ps.formModel == PlayerForm && spec.group.schema.byName[name] != nil {
+			return fmt.Errorf("form field %s: Player has no field %s; it is a Group field, "+
+				"which a page edits when its FormModel method returns otree.GroupForm", name, name)
+		}
 		if f == nil {
 			return fmt.Errorf("form field %s: %s has no field %s%s", name, ms.name, name,
 				suggest(ms, name))
+		}
+		if slices.Contains(ps.fields, f) {
+			return fmt.Errorf("form field %s is listed twice in FormFields", name)
 		}
 		if f.pointer {
 			return fmt.Errorf("form field %s: a form cannot edit a pointer field", name)

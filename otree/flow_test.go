@@ -177,6 +177,30 @@ func TestUnknownParticipantIs404(t *testing.T) {
 	})
 }
 
+func TestOversizedFormIs413(t *testing.T) {
+	s := otreetest.NewServer(t, pgProject, nil)
+	codes, paths := start(t, s, 3)
+	c := newClient(t, s.URL)
+	r := c.post(paths[0], url.Values{"contribution": {"5"}, "pad": {strings.Repeat("x", 2<<20)}})
+	if r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MB form: status %d, want 413", r.status)
+	}
+	if got := contribution(t, s, codes[0]); got != nil {
+		t.Errorf("contribution %v stored from an oversized form, want nothing", got)
+	}
+}
+
+func TestStaticFilesWithoutListing(t *testing.T) {
+	s := otreetest.NewServer(t, pgProject, nil)
+	c := newClient(t, s.URL)
+	if r := c.get("/static/otree/otree.css"); r.status != http.StatusOK {
+		t.Errorf("GET otree.css: status %d, want 200", r.status)
+	}
+	if r := c.get("/static/otree/"); r.status != http.StatusNotFound {
+		t.Errorf("GET /static/otree/: status %d, want 404 (no listing)", r.status)
+	}
+}
+
 func TestPagesAreNotCached(t *testing.T) {
 	s := otreetest.NewServer(t, pgProject, nil)
 	_, paths := start(t, s, 3)

@@ -20,6 +20,7 @@ type bSub struct {
 
 type bGroup struct {
 	otree.BaseGroup[bSub, bGroup, bPlayer]
+	Total otree.Currency
 }
 
 type bPlayer struct {
@@ -30,6 +31,14 @@ type bPlayer struct {
 type misspelt struct{ otree.Page }
 
 func (misspelt) FormFields() []string { return []string{"Contributon"} }
+
+type listedTwice struct{ otree.Page }
+
+func (listedTwice) FormFields() []string { return []string{"Contribution", "Contribution"} }
+
+type groupFieldOnPlayerForm struct{ otree.Page }
+
+func (groupFieldOnPlayerForm) FormFields() []string { return []string{"Total"} }
 
 type wrongHook struct{ otree.Page }
 
@@ -177,6 +186,10 @@ func TestStartupRejectsMistakes(t *testing.T) {
 		{"misspelt form field", brokenProject(app("survey", misspelt{}), 1),
 			[]string{"app survey", "page misspelt", "form field Contributon",
 				"did you mean Contribution?"}},
+		{"form field listed twice", brokenProject(app("survey", listedTwice{}), 1),
+			[]string{"app survey", "page listedTwice", "form field Contribution is listed twice"}},
+		{"group field on a player form", brokenProject(app("survey", groupFieldOnPlayerForm{}), 1),
+			[]string{"app survey", "page groupFieldOnPlayerForm", "it is a Group field", "otree.GroupForm"}},
 		{"hook with the wrong player type", brokenProject(app("survey", wrongHook{}), 1),
 			[]string{"app survey", "page wrongHook", "IsDisplayed must be func(*bPlayer) bool"}},
 		{"misspelt hook", brokenProject(app("survey", unknownHook{}), 1),

@@ -38,7 +38,14 @@ func (e *engine) routes() http.Handler {
 	mux.HandleFunc("POST /api/get_session/{code}", e.apiGetSession)
 	mux.HandleFunc("GET /api/session_configs", e.apiSessionConfigs)
 	static, _ := fs.Sub(assets, "assets")
-	mux.Handle("GET /static/otree/", http.StripPrefix("/static/otree/", http.FileServerFS(static)))
+	files := http.StripPrefix("/static/otree/", http.FileServerFS(static))
+	mux.HandleFunc("GET /static/otree/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	return mux
 }
 
@@ -153,6 +160,10 @@ func (e *engine) postPage(w http.ResponseWriter, r *http.Request) {
 	pr := parsePageRequest(r)
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, "the form could not be read", http.StatusBadRequest)
 		return
 	}

@@ -36,7 +36,9 @@ type SessionConfig struct {
 
 	// Params are the config's own parameters, read in hooks with [Param].
 	// They override the project's default params of the same name, and the
-	// REST API's modified_session_config_fields override them.
+	// REST API's modified_session_config_fields override them. Only declared
+	// params can be overridden, and an override is converted to the
+	// declared value's type (bool, int, float64 or string) or refused.
 	Params map[string]any
 
 	// Doc describes the config on the demo page.

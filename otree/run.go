@@ -85,8 +85,8 @@ commands:
   resetdb [--yes]
         drop and recreate every table, after asking
   test [CONFIG] [N]
-        play session configs with their bots; every config if none named;
-        alias bots
+        play session configs with their bots on a temporary database that
+        is removed afterwards; every config if none named; alias bots
   bots --url URL CONFIG N [--session-size=S] [--ramp=D] [--rest-key=K]
         play N participants of CONFIG against the server at URL, over
         HTTP and WebSockets as browsers do, and report requests/s and

@@ -112,10 +112,13 @@
 // with the submission. Arriving at a wait page as the last member of the
 // group runs AfterAllPlayersArrive once and moves every waiting member on;
 // their pages, which hold a WebSocket, are told to reload. A page with a
-// Timeout stores its deadline when the participant arrives on it; at the
-// deadline the server submits it (fields get their zero values unless the
-// browser sends them) even if no browser is open, also after a restart.
-// The page shows a countdown from the server's deadline.
+// Timeout stores its deadline when the participant arrives on it. The page
+// shows a countdown from the server's deadline, corrected for the browser's
+// clock, and when it reaches 0:00, a second before the deadline, submits
+// what was typed as a timeout. At the deadline the server submits the page
+// itself if it is still open (fields then get their zero values), even if
+// no browser is open, also after a restart. A timed-out submission skips
+// validation: a field whose typed value is invalid gets its zero value.
 //
 // # Bots
 //

@@ -28,7 +28,39 @@ var project = &otree.Project{SessionConfigs: []otree.SessionConfig{{
 	Name:                "public_goods_simple",
 	Apps:                []otree.Application{publicgoodssimple.App, paymentinfo.App},
 	NumDemoParticipants: 3,
+}, {
+	Name:                "timed",
+	Apps:                []otree.Application{timedApp},
+	NumDemoParticipants: 1,
 }}}
+
+// A one-page app with a timed form, whose BeforeNextPage pays what was
+// typed only if the page timed out.
+type timedSub struct {
+	otree.BaseSubsession[timedSub, timedGroup, timedPlayer]
+}
+type timedGroup struct {
+	otree.BaseGroup[timedSub, timedGroup, timedPlayer]
+}
+type timedPlayer struct {
+	otree.BasePlayer[timedSub, timedGroup, timedPlayer]
+	Answer otree.Currency `label:"Your answer"`
+}
+type timedPage struct{ otree.Page }
+
+func (timedPage) FormFields() []string               { return []string{"Answer"} }
+func (timedPage) Timeout(*timedPlayer) time.Duration { return 3 * time.Second }
+func (timedPage) BeforeNextPage(p *timedPlayer, timedOut bool) {
+	if timedOut {
+		p.Payoff = p.Answer
+	}
+}
+
+type timedEnd struct{ otree.Page }
+
+var timedApp = &otree.App[timedSub, timedGroup, timedPlayer]{
+	Name: "timed", Pages: []otree.AnyPage{timedPage{}, timedEnd{}},
+}
 
 // TestBrowser plays the game in three tabs of a headless Chromium, as three
 // participants would: the page script, not the test, must bring the first
@@ -109,6 +141,28 @@ func TestBrowser(t *testing.T) {
 		tabs[0].releasedBySocket(t)
 		if opens := count(tabs[0].log(t), "open", "/wait_page"); opens < 2 {
 			t.Errorf("%s: the wait socket opened %d times, want a reconnection", tabs[0].name, opens)
+		}
+	})
+
+	// The page script submits what was typed on a timed page before the
+	// server's own timeout, which would submit an empty form, fires.
+	t.Run("timed page keeps what was typed", func(t *testing.T) {
+		code, codes := createSession(t, hs.URL, "timed", 1)
+		ctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		err := chromedp.Do(ctx, chromedp.Navigate(hs.URL+"/InitializeParticipant/"+codes[0]),
+			chromedp.WaitVisible(chromedp.CSS("#id_answer")),
+			chromedp.SendKeys(chromedp.CSS("#id_answer"), "42"))
+		if err != nil {
+			t.Fatalf("open the timed page and type: %v", err)
+		}
+		wait, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+		defer cancelWait()
+		if err := chromedp.Do(wait, chromedp.WaitNotPresent(chromedp.CSS("#id_answer"))); err != nil {
+			t.Fatalf("the timed page did not move on: %v", err)
+		}
+		if got := payoffs(t, hs.URL, code); len(got) != 1 || got[0] != 42 {
+			t.Errorf("payoffs %v, want [42]: the typed answer was lost to the server's timeout", got)
 		}
 	})
 }
@@ -199,7 +253,7 @@ type tab struct {
 // link in a tab of its own.
 func openTabs(t *testing.T, browser context.Context, base string) []*tab {
 	t.Helper()
-	codes := createSession(t, base)
+	_, codes := createSession(t, base, "public_goods_simple", 3)
 	var tabs []*tab
 	for i, code := range codes {
 		ctx, cancel := chromedp.NewContext(browser)
@@ -220,12 +274,12 @@ func openTabs(t *testing.T, browser context.Context, base string) []*tab {
 	return tabs
 }
 
-// createSession creates a session through the REST API and returns its
-// participants' codes.
-func createSession(t *testing.T, base string) []string {
+// createSession creates a session of n participants through the REST API
+// and returns its code and its participants' codes.
+func createSession(t *testing.T, base, config string, n int) (string, []string) {
 	t.Helper()
 	resp, err := http.Post(base+"/api/sessions", "application/json",
-		strings.NewReader(`{"session_config_name": "public_goods_simple", "num_participants": 3}`))
+		strings.NewReader(fmt.Sprintf(`{"session_config_name": %q, "num_participants": %d}`, config, n)))
 	if err != nil {
 		t.Fatalf("POST /api/sessions: %v", err)
 	}
@@ -235,31 +289,54 @@ func createSession(t *testing.T, base string) []string {
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /api/sessions: status %d, %v", resp.StatusCode, err)
 	}
-	resp, err = http.Get(base + "/api/sessions/" + created.Code)
+	var codes []string
+	for _, p := range getSession(t, base, created.Code) {
+		codes = append(codes, p.Code)
+	}
+	if len(codes) != n {
+		t.Fatalf("session %s has %d participants, want %d", created.Code, len(codes), n)
+	}
+	return created.Code, codes
+}
+
+type apiParticipant struct {
+	Code        string  `json:"code"`
+	IDInSession int     `json:"id_in_session"`
+	Payoff      float64 `json:"payoff"`
+}
+
+// getSession returns a session's participants, read through the REST API,
+// in the order of their IDInSession.
+func getSession(t *testing.T, base, code string) []apiParticipant {
+	t.Helper()
+	resp, err := http.Get(base + "/api/sessions/" + code)
 	if err != nil {
-		t.Fatalf("GET /api/sessions/%s: %v", created.Code, err)
+		t.Fatalf("GET /api/sessions/%s: %v", code, err)
 	}
 	defer resp.Body.Close()
 	var session struct {
-		Participants []struct {
-			Code        string `json:"code"`
-			IDInSession int    `json:"id_in_session"`
-		} `json:"participants"`
+		Participants []apiParticipant `json:"participants"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&session); err != nil {
-		t.Fatalf("GET /api/sessions/%s: %v", created.Code, err)
+		t.Fatalf("GET /api/sessions/%s: %v", code, err)
 	}
-	codes := make([]string, len(session.Participants))
-	for _, p := range session.Participants {
-		if p.IDInSession < 1 || p.IDInSession > len(codes) {
-			t.Fatalf("session %s: participant %s has id %d", created.Code, p.Code, p.IDInSession)
+	ps := session.Participants
+	for i, p := range ps {
+		if p.IDInSession != i+1 {
+			t.Fatalf("session %s: participant %d of the list has id %d", code, i+1, p.IDInSession)
 		}
-		codes[p.IDInSession-1] = p.Code
 	}
-	if len(codes) != 3 {
-		t.Fatalf("session %s has %d participants, want 3", created.Code, len(codes))
+	return ps
+}
+
+// payoffs returns the payoffs of a session's participants.
+func payoffs(t *testing.T, base, code string) []float64 {
+	t.Helper()
+	var out []float64
+	for _, p := range getSession(t, base, code) {
+		out = append(out, p.Payoff)
 	}
-	return codes
+	return out
 }
 
 // contribute types the amount into the contribution field and clicks Next.

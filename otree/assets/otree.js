@@ -56,19 +56,23 @@
   }
 
   // The countdown follows the server's deadline, corrected for the offset
-  // between this browser's clock and the server's.
+  // between this browser's clock and the server's. The page submits what
+  // was typed when the countdown shows 0:00, a second before the deadline,
+  // so that its request reaches the server before the server's own
+  // timeout, which would submit the page without the browser's values.
   if (cfg.deadline) {
     var offset = cfg.serverNow - Date.now();
     var out = document.querySelector(".otree-timer__time");
     var submitted = false;
+    var lead = 1000;
     var tick = function () {
       var left = Math.max(0, cfg.deadline - (Date.now() + offset));
-      var secs = Math.ceil(left / 1000);
+      var secs = Math.floor(left / 1000);
       if (out) {
         var m = Math.floor(secs / 60), s = secs % 60;
         out.textContent = m + ":" + (s < 10 ? "0" : "") + s;
       }
-      if (left <= 0) {
+      if (left < lead) {
         clearInterval(timer);
         if (form && cfg.isForm && !submitted) {
           submitted = true;
@@ -82,7 +86,7 @@
         }
       }
     };
-    var timer = setInterval(tick, 250);
+    var timer = setInterval(tick, 100);
     tick();
   }
 

@@ -117,8 +117,11 @@
 // clock, and when it reaches 0:00, a second before the deadline, submits
 // what was typed as a timeout. At the deadline the server submits the page
 // itself if it is still open (fields then get their zero values), even if
-// no browser is open, also after a restart. A timed-out submission skips
-// validation: a field whose typed value is invalid gets its zero value.
+// no browser is open, also after a restart: a process that runs the timeout
+// worker submits, when it starts, the stored deadlines already due, and
+// every two seconds those overdue by three seconds whose task was lost. A
+// timed-out submission skips validation: a field whose typed value is
+// invalid gets its zero value.
 //
 // # Bots
 //

@@ -97,8 +97,7 @@ func timeoutKey(participantID int64, index int) string {
 // scheduleTimeout schedules a page deadline. The deadline is also stored on
 // the participant, so a failure here is repaired when a process starts.
 func (e *engine) scheduleTimeout(ctx context.Context, participantID int64, index int, at time.Time) {
-	payload, _ := json.Marshal(timeoutTask{participantID, index})
-	task := timeouts.Task{Key: timeoutKey(participantID, index), At: at, Payload: payload}
+	task := timeoutTaskFor(participantID, index, at)
 	if err := e.sched.Schedule(ctx, task); err != nil {
 		e.log.Error("schedule page deadline", "participant", participantID, "page", index, "err", err)
 	}
@@ -150,22 +149,3 @@ func (e *engine) handleTimeout(ctx context.Context, task timeouts.Task) error {
 // errEarly makes the scheduler retry a task delivered before the deadline
 // stored with the participant.
 var errEarly = errors.New("otree: the page's deadline has not passed yet")
-
-// rescheduleDeadlines schedules every stored deadline of a participant who
-// is still on the timed page; deadlines that passed while no process ran
-// fire at once.
-func (e *engine) rescheduleDeadlines(ctx context.Context) error {
-	var rows []Participant
-	err := e.store.r.WithContext(ctx).Select("id, expiry_page, expiry_at").
-		Where("expiry_at IS NOT NULL AND page_index = expiry_page AND NOT is_bot").Find(&rows).Error
-	if err != nil {
-		return fmt.Errorf("read page deadlines: %w", err)
-	}
-	for _, p := range rows {
-		e.scheduleTimeout(ctx, p.ID, p.ExpiryPage, *p.ExpiryAt)
-	}
-	if len(rows) > 0 {
-		e.log.Info("page deadlines scheduled", "count", len(rows))
-	}
-	return nil
-}

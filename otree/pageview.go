@@ -64,7 +64,7 @@ func (e *engine) fillForm(t *txn, d *PageData, p *Participant, s step, pl any, f
 	}
 	d.Client = map[string]any{"autoAdvance": socketPath("auto_advance", p, d.index), "isForm": true}
 	if p.ExpiryPage == d.index && p.ExpiryAt != nil {
-		left := max(time.Until(*p.ExpiryAt), 0).Round(time.Second)
+		left := max(time.Until(*p.ExpiryAt), 0).Truncate(time.Second)
 		d.Timer = &Timer{
 			Text: s.page.timerText, Deadline: *p.ExpiryAt,
 			Remaining: fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60),

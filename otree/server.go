@@ -289,7 +289,8 @@ func (s *Server) start(o ServerOptions) error {
 			s.e.log.Error("timeout worker stopped", "err", err)
 		}
 	})
-	return s.e.rescheduleDeadlines(ctx)
+	s.wg.Go(func() { s.e.sweepDeadlines(ctx) })
+	return s.e.rescheduleDeadlines(ctx, &s.wg)
 }
 
 // Handler returns the server's HTTP handler.

@@ -31,7 +31,9 @@
 // A worker that dies while holding or running tasks leaves them to asynq's
 // recovery, in any worker on the queue, which runs them again one to two
 // minutes later, once their lease has expired. Holding tasks early widens
-// that exposure by up to two seconds per task.
+// that exposure by up to two seconds per task. (gotree does not rely on
+// that recovery: it keeps each deadline in its database and submits those
+// overdue itself.)
 //
 // Replacing a task is two steps, a delete then an enqueue: a process that
 // dies between them leaves no task under the key. gotree keeps each deadline

@@ -255,11 +255,22 @@ func (r *botRun) index() int {
 // report records a failure; stop ends the session's other bots too, since
 // they would wait for this one.
 func (r *botRun) report(msg string, stop bool) {
+	s, ok := r.k.stepAt(r.index())
+	if !ok {
+		r.reportAt(nil, msg, stop)
+		return
+	}
+	r.reportAt(&s, msg, stop)
+}
+
+// reportAt reports a failure on the page of step s, or on no page if s is
+// nil.
+func (r *botRun) reportAt(s *step, msg string, stop bool) {
 	be := &BotError{Config: r.config, Case: r.caseName, Participant: r.id, Code: r.code, Msg: msg}
 	if r.app != nil {
 		be.App, be.Round = r.app.name, r.round
 	}
-	if s, ok := r.k.stepAt(r.index()); ok {
+	if s != nil {
 		be.Page = s.page.name
 		if r.app == nil {
 			be.App, be.Round = s.app.name, s.round
@@ -274,6 +285,13 @@ func (r *botRun) errorf(format string, args ...any) {
 
 func (r *botRun) fatalf(format string, args ...any) {
 	r.report(fmt.Sprintf(format, args...), true)
+	panic(errBotStop{})
+}
+
+// fatalfAt is fatalf for a failure of the submission of step s, which the
+// bot may already have left.
+func (r *botRun) fatalfAt(s step, format string, args ...any) {
+	r.reportAt(&s, fmt.Sprintf(format, args...), true)
 	panic(errBotStop{})
 }
 
@@ -391,9 +409,9 @@ func (r *botRun) submit(page AnyPage, values Values, mustFail bool, errorFields 
 	got := r.lastHeader.Get("X-Otree-Error-Fields")
 	switch {
 	case status == http.StatusFound && mustFail:
-		r.fatalf("SubmitMustFail: %s accepted %s", s.page.name, form.Encode())
+		r.fatalfAt(s, "SubmitMustFail: %s accepted %s", s.page.name, form.Encode())
 	case status == http.StatusOK && !mustFail:
-		r.fatalf("submission of %s was rejected (errors in: %s; sent %s): %s",
+		r.fatalfAt(s, "submission of %s was rejected (errors in: %s; sent %s): %s",
 			s.page.name, got, form.Encode(), errorText(r.html))
 	case mustFail && len(errorFields) > 0:
 		want := slices.Clone(errorFields)
@@ -402,7 +420,8 @@ func (r *botRun) submit(page AnyPage, values Values, mustFail bool, errorFields 
 		}
 		slices.Sort(want)
 		if strings.Join(want, ",") != got {
-			r.fatalf("SubmitMustFail: expected errors in %v, got errors in %s", want, got)
+			r.fatalfAt(s, "SubmitMustFail: expected errors in %s, got errors in %s",
+				strings.Join(want, ","), got)
 		}
 	}
 	r.passWaits()

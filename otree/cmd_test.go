@@ -126,31 +126,33 @@ func TestTestCommandFailsOnBrokenBot(t *testing.T) {
 	tests := []struct {
 		name string
 		bot  func(b *Bot[cmdFormPlayer])
+		page string // the page the report names
 		want string
 	}{
 		{"wrong expectation", func(b *Bot[cmdFormPlayer]) {
 			b.Submit(cmdForm{}, Values{"Age": 30})
 			b.Expect(b.Player().Payoff, Cu(5))
-		}, "expected 5 points"},
+		}, "cmdPage", "expected 5 points"},
 		{"crash", func(b *Bot[cmdFormPlayer]) {
 			var m map[string]int
 			m["x"] = 1
-		}, "panic: assignment to entry in nil map"},
-		{"stops early", func(b *Bot[cmdFormPlayer]) {}, "stopped early, on page cmdForm"},
+		}, "cmdForm", "panic: assignment to entry in nil map"},
+		{"stops early", func(b *Bot[cmdFormPlayer]) {}, "cmdForm", "stopped early, on page cmdForm"},
+		// The report names the page submitted, not the one the bot got to.
 		{"must-fail accepted", func(b *Bot[cmdFormPlayer]) {
 			b.SubmitMustFail(cmdForm{}, Values{"Age": 30})
-		}, "SubmitMustFail: cmdForm accepted age=30"},
+		}, "cmdForm", "SubmitMustFail: cmdForm accepted age=30"},
 		{"valid submission rejected", func(b *Bot[cmdFormPlayer]) {
 			b.Submit(cmdForm{}, Values{"Age": 130})
-		}, "submission of cmdForm was rejected"},
+		}, "cmdForm", "submission of cmdForm was rejected"},
 		{"wrong page", func(b *Bot[cmdFormPlayer]) {
 			b.Submit(cmdPage{})
-		}, "tried to submit cmdPage"},
+		}, "cmdForm", "tried to submit cmdPage"},
 		{"errorf goes on", func(b *Bot[cmdFormPlayer]) {
 			b.Errorf("noted")
 			b.Submit(cmdForm{}, Values{"Age": 30})
 			b.Expect(b.Player().Age, 30)
-		}, "noted"},
+		}, "cmdForm", "noted"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +169,7 @@ func TestTestCommandFailsOnBrokenBot(t *testing.T) {
 				t.Fatalf("test succeeded; report:\n%s", out.String())
 			}
 			for _, w := range []string{"config " + name, "case only", "participant P1",
-				"app " + name + " round 1", "page cmd", tt.want} {
+				"app " + name + " round 1", "page " + tt.page + ":", tt.want} {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("report %q lacks %q", out.String(), w)
 				}

@@ -24,8 +24,10 @@ type Participant struct {
 	Payoff Currency `gorm:"not null;default:0"`
 
 	// Vars hold any values a hook wants to keep for the participant, such as
-	// data carried from one app to the next. They are stored as JSON, so
-	// numbers read back as float64 unless read with [Get].
+	// data carried from one app to the next. They are stored as JSON: within
+	// one request they hold the Go values a hook put there, but a later
+	// request reads JSON's types back (float64, string, bool, []any,
+	// map[string]any), so read them with [Get], which converts.
 	Vars map[string]any `gorm:"serializer:json"`
 
 	Visited     bool
@@ -82,6 +84,8 @@ func (p *Participant) PayoffPlusParticipationFee() Money {
 }
 
 // Finished reports whether the participant has gone past the last page.
+// A participant shown the last page, which usually has no Next button, has
+// not: PageIndex == MaxPageIndex tells that the last page was reached.
 func (p *Participant) Finished() bool {
 	return p.MaxPageIndex > 0 && p.PageIndex > p.MaxPageIndex
 }
@@ -100,7 +104,8 @@ type Session struct {
 	IsDemo          bool
 	NumParticipants int
 
-	// Vars hold any values a hook wants to keep for the session.
+	// Vars hold any values a hook wants to keep for the session. Like
+	// Participant.Vars they are stored as JSON: read them with [Get].
 	Vars map[string]any `gorm:"serializer:json"`
 
 	// Seed seeds every random draw of the session's hooks.

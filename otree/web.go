@@ -1,7 +1,6 @@
 package otree
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -225,8 +224,11 @@ func (e *engine) finish(w http.ResponseWriter, r *http.Request, err error, to st
 	case errors.Is(err, errNotFound):
 		e.message(w, http.StatusNotFound, "Page not found",
 			"This link is not valid. Check that you copied the whole address.")
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; there is no one to answer.
+	case err != nil && r.Context().Err() != nil:
+		// The client went away, which cancels the request's transaction
+		// (then "already rolled back" at commit): nothing was written, and
+		// there is no one to answer.
+		e.log.Debug("request abandoned by the client", "path", r.URL.Path, "err", err)
 	case err != nil:
 		e.serverError(w, r, err)
 	case to != "":

@@ -160,7 +160,8 @@
 // The REST API: POST /api/sessions with session_config_name,
 // num_participants and optionally label and modified_session_config_fields
 // (which may only change params the config declares, plus
-// participation_fee and real_world_currency_per_point) creates a session and answers its code, session_wide_url and admin_url;
+// participation_fee and real_world_currency_per_point) creates a session
+// and answers its code, session_wide_url and admin_url;
 // GET /api/sessions/<code> (or POST /api/get_session/<code>) lists its
 // participants with their codes and payoffs; GET /api/session_configs
 // lists the configs. With OTREE_AUTH_LEVEL set to DEMO or STUDY, requests

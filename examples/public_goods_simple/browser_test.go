@@ -49,7 +49,7 @@ type timedPlayer struct {
 type timedPage struct{ otree.Page }
 
 func (timedPage) FormFields() []string               { return []string{"Answer"} }
-func (timedPage) Timeout(*timedPlayer) time.Duration { return 3 * time.Second }
+func (timedPage) Timeout(*timedPlayer) time.Duration { return 5 * time.Second }
 func (timedPage) BeforeNextPage(p *timedPlayer, timedOut bool) {
 	if timedOut {
 		p.Payoff = p.Answer
@@ -145,7 +145,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	// The page script submits what was typed on a timed page before the
-	// server's own timeout, which would submit an empty form, fires.
+	// server's own timeout, which would submit an empty form, fires. The
+	// page's 5 s leave Chromium time to load it and type.
 	t.Run("timed page keeps what was typed", func(t *testing.T) {
 		code, codes := createSession(t, hs.URL, "timed", 1)
 		ctx, cancel := chromedp.NewContext(browser)

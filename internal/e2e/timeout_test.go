@@ -242,11 +242,11 @@ func notSubmitted(t *testing.T, db *gorm.DB, session, code string) {
 	}
 }
 
-// A timeout worker (asynq) killed with SIGKILL between a page's render and
-// its deadline leaves the deadline in Redis: a new worker started after the
-// deadline submits the page at once, exactly once.
-func TestTimeoutWorkerKilled(t *testing.T) {
-	slow(t)
+// soloOnCluster starts a cluster with one web server, creates a "solo"
+// session with a 4 s timed page and opens it for its participant. It
+// returns the session, the participant and the page's stored deadline.
+func soloOnCluster(t *testing.T) (*cluster, sessionInfo, *participant, time.Time) {
+	t.Helper()
 	c := startCluster(t, testappBin.get(t), 1)
 	info := createSession(t, c.webs[0], "solo", 1, map[string]any{"timeout_ms": 4000})
 	p := participants(info, c.webs[0])[0]
@@ -254,24 +254,48 @@ func TestTimeoutWorkerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline, _ := expiry(t, c.db, p.code)
+	return c, info, p, deadline
+}
 
-	// asynq hands a task to a worker one to two seconds before it is due;
-	// kill the worker well before that.
-	time.Sleep(500 * time.Millisecond)
-	c.timeouts.kill()
-	if left := time.Until(deadline); left < 2500*time.Millisecond {
-		t.Fatalf("the worker was killed only %v before the deadline, want more than 2.5 s", left)
-	}
-	time.Sleep(time.Until(deadline) + time.Second)
-	notSubmitted(t, c.db, info.Code, p.code)
+// A timeout worker (asynq) killed with SIGKILL between a page's render and
+// its deadline, and a new worker started after the deadline: the new
+// worker submits the page at once, exactly once. Killed early, the worker
+// leaves the task in Redis. Killed while it holds the task (asynq hands
+// tasks over one to two seconds before they are due), it leaves the task
+// with asynq until its lease expires, a minute or two; the new worker does
+// not wait for that but submits the stored deadline itself.
+func TestTimeoutWorkerKilled(t *testing.T) {
+	slow(t)
+	for _, tt := range []struct {
+		name    string
+		killAt  func(deadline time.Time) time.Duration // how long after render
+		minLeft time.Duration                          // the least time left at the kill
+	}{
+		{"before it holds the task", func(time.Time) time.Duration { return 500 * time.Millisecond },
+			2500 * time.Millisecond},
+		{"holding the task", func(d time.Time) time.Duration { return time.Until(d) - 500*time.Millisecond }, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, info, p, deadline := soloOnCluster(t)
+			time.Sleep(tt.killAt(deadline))
+			c.timeouts.kill()
+			left := time.Until(deadline)
+			t.Logf("worker killed %v before the deadline", left.Round(time.Millisecond))
+			if left < tt.minLeft {
+				t.Fatalf("the worker was killed only %v before the deadline, want more than %v", left, tt.minLeft)
+			}
+			time.Sleep(time.Until(deadline) + time.Second)
+			notSubmitted(t, c.db, info.Code, p.code)
 
-	started := time.Now()
-	c.timeouts = startWorker(t, "timeouts2", c.bin, c.env, "runtimeoutworker")
-	seen := submittedOnce(t, c.db, info.Code, p.code, 10*time.Second)
-	t.Logf("submitted %v after the new worker started (%v after the deadline)",
-		seen.Sub(started).Round(time.Millisecond), seen.Sub(deadline).Round(time.Millisecond))
-	if seen.Sub(started) > 5*time.Second {
-		t.Errorf("submitted %v after the new worker started, want within 5 s", seen.Sub(started))
+			started := time.Now()
+			c.timeouts = startWorker(t, "timeouts2", c.bin, c.env, "runtimeoutworker")
+			seen := submittedOnce(t, c.db, info.Code, p.code, 10*time.Second)
+			t.Logf("submitted %v after the new worker started (%v after the deadline)",
+				seen.Sub(started).Round(time.Millisecond), seen.Sub(deadline).Round(time.Millisecond))
+			if seen.Sub(started) > 5*time.Second {
+				t.Errorf("submitted %v after the new worker started, want within 5 s", seen.Sub(started))
+			}
+		})
 	}
 }
 
@@ -374,48 +398,14 @@ func TestPostAtDeadlineSubmitsOnce(t *testing.T) {
 		timedOut, runs)
 }
 
-// A timeout worker (asynq) killed with SIGKILL while it holds a task,
-// which asynq hands over one to two seconds before the deadline, leaves the
-// task with asynq until the dead worker's lease expires, a minute or two.
-// A new worker does not wait for it: it submits the stored deadline
-// itself, at once, exactly once.
-func TestTimeoutWorkerKilledHoldingTask(t *testing.T) {
-	slow(t)
-	c := startCluster(t, testappBin.get(t), 1)
-	info := createSession(t, c.webs[0], "solo", 1, map[string]any{"timeout_ms": 4000})
-	p := participants(info, c.webs[0])[0]
-	if err := p.start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline, _ := expiry(t, c.db, p.code)
-	time.Sleep(time.Until(deadline) - 500*time.Millisecond)
-	c.timeouts.kill()
-	time.Sleep(time.Until(deadline) + time.Second)
-	notSubmitted(t, c.db, info.Code, p.code)
-
-	started := time.Now()
-	c.timeouts = startWorker(t, "timeouts2", c.bin, c.env, "runtimeoutworker")
-	seen := submittedOnce(t, c.db, info.Code, p.code, 10*time.Second)
-	t.Logf("submitted %v after the new worker started (%v after the deadline)",
-		seen.Sub(started).Round(time.Millisecond), seen.Sub(deadline).Round(time.Millisecond))
-	if seen.Sub(started) > 5*time.Second {
-		t.Errorf("submitted %v after the new worker started, want within 5 s", seen.Sub(started))
-	}
-}
-
 // A deadline whose task is lost while the timeout worker runs (here
 // cancelled behind gotree's back; in life, held by a second worker that
 // died) is still submitted from the stored deadline a few seconds late,
 // exactly once.
 func TestLostTaskIsSwept(t *testing.T) {
 	slow(t)
-	c := startCluster(t, testappBin.get(t), 1)
-	info := createSession(t, c.webs[0], "solo", 1, map[string]any{"timeout_ms": 4000})
-	p := participants(info, c.webs[0])[0]
-	if err := p.start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline, page := expiry(t, c.db, p.code)
+	c, info, p, deadline := soloOnCluster(t)
+	_, page := expiry(t, c.db, p.code)
 	var id int64
 	if err := c.db.Raw(`SELECT id FROM otree_participant WHERE code = ?`, p.code).Scan(&id).Error; err != nil {
 		t.Fatal(err)

@@ -101,44 +101,52 @@ func (e *engine) submitDeadline(ctx context.Context, t timeouts.Task) error {
 	return err
 }
 
-// sweepDeadlines submits, until ctx is done, deadlines overdue by more
-// than sweepAfter: their task was lost. A deadline whose submission fails
-// waits longer each time before the next try.
+// sweepDeadlines submits, every sweepEvery until ctx is done, deadlines
+// overdue by more than sweepAfter: their task was lost.
 func (e *engine) sweepDeadlines(ctx context.Context) {
-	type retry struct {
-		next time.Time
-		wait time.Duration
-	}
-	failed := map[string]retry{}
 	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
+	failed := map[string]sweepRetry{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		tasks, err := e.storedDeadlines(ctx, time.Now().Add(-sweepAfter))
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Warn("sweep page deadlines", "err", err)
-			}
+		failed = e.sweep(ctx, failed)
+	}
+}
+
+// A sweepRetry is when the sweep next tries a deadline whose submission
+// failed, and how long it waited before that try.
+type sweepRetry struct {
+	next time.Time
+	wait time.Duration
+}
+
+// sweep submits the overdue deadlines, skipping those in failed whose
+// next try has not come, and returns the deadlines still failing.
+func (e *engine) sweep(ctx context.Context, failed map[string]sweepRetry) map[string]sweepRetry {
+	tasks, err := e.storedDeadlines(ctx, time.Now().Add(-sweepAfter))
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("sweep page deadlines", "err", err)
+		}
+		return failed
+	}
+
+	still := map[string]sweepRetry{}
+	for _, t := range tasks {
+		r, seen := failed[t.Key]
+		if seen && time.Now().Before(r.next) {
+			still[t.Key] = r
 			continue
 		}
-		overdue := map[string]retry{}
-		for _, t := range tasks {
-			r, seen := failed[t.Key]
-			if seen && time.Now().Before(r.next) {
-				overdue[t.Key] = r
-				continue
-			}
-			e.log.Warn("page deadline overdue: its task was lost; submitting it", "key", t.Key,
-				"due", t.At)
-			if e.submitDeadline(ctx, t) != nil {
-				r.wait = min(max(2*r.wait, sweepEvery), maxSweepBackoff)
-				overdue[t.Key] = retry{time.Now().Add(r.wait), r.wait}
-			}
+		e.log.Warn("page deadline overdue: its task was lost; submitting it", "key", t.Key, "due", t.At)
+		if e.submitDeadline(ctx, t) != nil {
+			r.wait = min(max(2*r.wait, sweepEvery), maxSweepBackoff)
+			still[t.Key] = sweepRetry{time.Now().Add(r.wait), r.wait}
 		}
-		failed = overdue
 	}
+	return still
 }

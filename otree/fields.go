@@ -368,6 +368,9 @@ func (f *fieldSpec) parseValue(s string) (any, error) {
 	decimal := strings.Replace(s, ",", ".", 1)
 	switch f.kind {
 	case kindInt:
+		if !isPlainDecimal(decimal) {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err == nil {
 			return n, nil
@@ -375,9 +378,10 @@ func (f *fieldSpec) parseValue(s string) (any, error) {
 		if errors.Is(err, strconv.ErrRange) {
 			return nil, errTooLarge
 		}
-		// Accept a whole number written as a decimal, such as 25.0.
-		x, ferr := strconv.ParseFloat(decimal, 64)
-		if !isPlainDecimal(decimal) || ferr != nil || x != math.Trunc(x) {
+		// Accept a whole number written as a decimal, such as 25.0. A plain
+		// decimal always parses, to ±Inf if it is too large.
+		x, _ := strconv.ParseFloat(decimal, 64)
+		if x != math.Trunc(x) {
 			return nil, fmt.Errorf("%q is not a whole number", s)
 		}
 		if math.Abs(x) > 1<<53 {
@@ -385,12 +389,12 @@ func (f *fieldSpec) parseValue(s string) (any, error) {
 		}
 		return int64(x), nil
 	case kindFloat:
-		x, err := strconv.ParseFloat(decimal, 64)
-		if errors.Is(err, strconv.ErrRange) && isPlainDecimal(decimal) {
-			return nil, errTooLarge
-		}
-		if err != nil || !isPlainDecimal(decimal) {
+		if !isPlainDecimal(decimal) {
 			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		x, err := strconv.ParseFloat(decimal, 64)
+		if err != nil {
+			return nil, errTooLarge // the only error a plain decimal can give
 		}
 		return x, nil
 	case kindCurrency:

@@ -64,10 +64,10 @@ func (f *fieldSpec) validate(model reflect.Value, raw string, present bool) (any
 		return nil, "This field is required."
 	}
 	x, err := f.parseValue(raw)
-	if errors.Is(err, errTooLarge) && strings.HasPrefix(strings.TrimSpace(raw), "-") {
-		return nil, "Please enter a larger number."
-	}
 	if errors.Is(err, errTooLarge) {
+		if strings.HasPrefix(strings.TrimSpace(raw), "-") {
+			return nil, "Please enter a larger number."
+		}
 		return nil, "Please enter a smaller number."
 	}
 	if err != nil {
